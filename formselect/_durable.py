@@ -1,0 +1,194 @@
+"""The only module that touches durable_rules: compile a pack to its JSON ruleset and run cases.
+
+Design, each point answering a measured trap of durable_rules 2.0.28:
+
+* A private ``Host`` subclass owned by this module, never ``durable.lang``'s global host;
+  its background timer threads are not started (formselect uses no timers or async actions).
+* Each pack is compiled and registered once per process under a name made from its content
+  hash, because a registered ruleset can be neither replaced nor removed without leaking.
+* The case is *asserted as a fact* (an event would be consumed by the first matching rule).
+* Derived facts chain through strata: the case fact carries ``stage = 0``; rules of stratum
+  ``k`` match ``stage == k``; a last rule per stratum (highest ``pri``, so it fires after
+  every other rule of the stratum) re-asserts the fact with ``stage = k + 1`` and the values
+  derived so far. Every rule fires at most once, and every stage fact has a consumer, so
+  ``MessageNotHandledException`` cannot arise.
+* Rule validity is part of each rule's pattern (``as_of`` travels in the fact), so one
+  compiled ruleset serves every date.
+* One case per call with a fresh sid, state deleted afterwards (the engine caps live sids at
+  1,024); an exception inside an action, which durable stores in the state, is re-raised.
+* One lock around each evaluation: the C engine is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from durable import engine as durable_engine
+
+from .conditions import All, Any_, Compare, Condition, Not
+from .errors import EngineError
+from .facts import engine_key, engine_value
+from .pack import Pack
+
+__all__ = ["DurableRun", "compile_condition", "run"]
+
+_ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
+
+
+@attrs.define
+class DurableRun:
+    """What one evaluation produced: the rules that fired, in firing order."""
+
+    fired: list[str] = attrs.Factory(list)
+    error: str = ""
+
+
+class _Host(durable_engine.Host):  # type: ignore[misc]
+    """A private host whose background timer threads are never started."""
+
+    def _run(self) -> None:
+        return None
+
+
+def compile_condition(node: Condition, negate: bool = False) -> dict[str, Any]:
+    """The durable pattern that matches when ``node`` is definitely true (or false)."""
+    if isinstance(node, Not):
+        return compile_condition(node.item, not negate)
+    if isinstance(node, All | Any_):
+        parts = [compile_condition(item, negate) for item in node.items]
+        conjunction = isinstance(node, All) != negate  # De Morgan holds in Kleene logic
+        return {"$and": parts} if conjunction else {"$or": parts}
+    return _compile_atom(node.negated() if negate else node)
+
+
+def _compile_atom(atom: Compare) -> dict[str, Any]:
+    key = engine_key(atom.fact, atom.measure)
+    exists = {"$ex": {key: 1}}
+    if atom.op == "known":
+        return exists
+    if atom.op == "unknown":
+        return {"$nex": {key: 1}}
+    if atom.op in ("contains", "not contains"):
+        return {f"{key}__{atom.value}": atom.op == "contains"}
+    values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+    plain = [engine_value(v) for v in values]
+    if atom.op == "==":
+        return {key: plain[0]}
+    if atom.op == "in":
+        return {"$or": [{key: v} for v in plain]}
+    if atom.op == "!=":
+        return {"$and": [exists, {"$neq": {key: plain[0]}}]}
+    if atom.op == "not in":
+        return {"$and": [exists, *({"$neq": {key: v}} for v in plain)]}
+    ops = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+    return {ops[atom.op]: {key: plain[0]}}
+
+
+class _Adapter:
+    """Owns the host, the compiled rulesets and the per-call records."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._host: _Host | None = None
+        self._compiled: dict[str, str] = {}
+        self._runs: dict[str, DurableRun] = {}
+        self._sids = itertools.count()
+
+    def after_fork(self) -> None:
+        """A forked child must not inherit a lock held by another thread."""
+        self._lock = threading.RLock()
+        self._runs = {}
+
+    def _ruleset(self, pack: Pack) -> str:
+        name = self._compiled.get(pack.digest)
+        if name is None:
+            name = f"formselect_{pack.digest}"
+            if self._host is None:
+                self._host = _Host()
+            try:
+                self._host.register_rulesets({name: self._definition(pack)})
+            except Exception as exc:  # durable raises bare Exception with a C error code
+                raise EngineError(f"the engine rejected rule pack {pack.name!r}: "
+                                  f"{getattr(exc, 'message', exc)}") from exc
+            self._compiled[pack.digest] = name
+        return name
+
+    def _definition(self, pack: Pack) -> dict[str, Any]:
+        rules: dict[str, Any] = {}
+        for rule in pack.rules:
+            pattern: list[dict[str, Any]] = [{"stage": rule.stratum},
+                                             {"$gte": {"as_of": rule.valid_from.toordinal()}}]
+            if rule.valid_until is not None:
+                pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+            pattern.append(compile_condition(rule.condition))
+            rules[rule.id] = {"all": [{"m": {"$and": pattern}}], "pri": 1,
+                              "run": self._recorder(rule.id)}
+        for stage in range(pack.strata):
+            last = stage == pack.strata - 1
+            rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
+                                        "run": self._advancer(pack, stage, last)}
+        return rules
+
+    def _record(self, closure: Any) -> DurableRun:
+        return self._runs[closure.s["sid"]]
+
+    def _recorder(self, rule_id: str) -> Callable[[Any], None]:
+        def action(closure: Any) -> None:
+            self._record(closure).fired.append(rule_id)
+        return action
+
+    def _advancer(self, pack: Pack, stage: int, last: bool) -> Callable[[Any], None]:
+        by_id = {r.id: r for r in pack.rules if r.stratum == stage and r.derive}
+
+        def action(closure: Any) -> None:
+            if last:
+                return
+            record = self._record(closure)
+            fact = dict(closure.m._d)
+            fact["stage"] = stage + 1
+            from .engine import merge_derivations  # shared with the Python evaluator
+
+            values, _ = merge_derivations(by_id[r] for r in record.fired if r in by_id)
+            for name, value in values.items():
+                # a fact derived in a lower stratum keeps its value (as in the evaluator)
+                fact.setdefault(engine_key(name), engine_value(value))
+            closure.assert_fact(fact)
+        return action
+
+    def run(self, pack: Pack, message: Mapping[str, object]) -> DurableRun:
+        with self._lock:
+            name = self._ruleset(pack)
+            assert self._host is not None
+            sid = f"c{next(self._sids)}"
+            record = self._runs[sid] = DurableRun()
+            try:
+                state = self._host.assert_fact(name, {**message, "sid": sid, "stage": 0})
+                error = state.get("exception") if isinstance(state, dict) else None
+                if error:
+                    raise EngineError(f"a rule action failed inside the engine: {error}")
+            except EngineError:
+                raise
+            except Exception as exc:  # durable's own exceptions carry .message
+                raise EngineError(f"the engine failed: {getattr(exc, 'message', exc)}") from exc
+            finally:
+                self._runs.pop(sid, None)
+                try:
+                    self._host.delete_state(name, sid)
+                except Exception:  # noqa: BLE001, S110  # nothing was stored for this sid
+                    pass
+            return record
+
+
+_ADAPTER = _Adapter()
+os.register_at_fork(after_in_child=_ADAPTER.after_fork)
+
+
+def run(pack: Pack, message: Mapping[str, object]) -> list[str]:
+    """The ids of the rules that fired for one case message, in firing order."""
+    return _ADAPTER.run(pack, message).fired
+

@@ -1,0 +1,91 @@
+"""Evaluate a pack on a case: the durable_rules engine, or the pure-Python evaluator.
+
+Both backends produce the same :class:`Evaluation` (the differential tests check this).
+The engine is the default; the evaluator explains rules that did not fire and serves as the
+oracle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+import attrs
+
+from . import _durable
+from .case import Case
+from .conditions import Literal
+from .evaluate import truth
+from .facts import case_view, engine_message
+from .pack import Pack, Rule
+
+__all__ = ["Backend", "Evaluation", "evaluate", "merge_derivations"]
+
+
+class Backend(StrEnum):
+    """Which evaluator runs the rules."""
+
+    DURABLE = "durable"
+    PYTHON = "python"
+
+
+@attrs.frozen
+class Evaluation:
+    """The fired rules and derived facts for one case on one date."""
+
+    fired: frozenset[str]
+    derived: Mapping[str, Literal]
+    conflicts: tuple[tuple[str, tuple[str, ...]], ...]  # (derived fact, rule ids that disagree)
+    view: Mapping[str, object]  # the case facts, as_of and derived facts
+
+
+def merge_derivations(
+    rules: Iterable[Rule],
+) -> tuple[dict[str, Literal], list[tuple[str, tuple[str, ...]]]]:
+    """Combine the values derived by fired rules.
+
+    On disagreement the rule of the lowest stratum, then the lowest id, wins (a fact derived
+    in a lower stratum has already been read by higher ones). Returns the values and, for
+    each fact derived with different values, the rule ids involved.
+    """
+    by_fact: dict[str, list[tuple[str, Literal]]] = {}
+    for rule in sorted(rules, key=lambda r: (r.stratum, r.id)):
+        for name, value in rule.derive.items():
+            by_fact.setdefault(name, []).append((rule.id, value))
+    values: dict[str, Literal] = {}
+    conflicts: list[tuple[str, tuple[str, ...]]] = []
+    for name, pairs in sorted(by_fact.items()):
+        values[name] = pairs[0][1]
+        if len({repr(v) for _, v in pairs}) > 1:
+            conflicts.append((name, tuple(r for r, _ in pairs)))
+    return values, conflicts
+
+
+def _finish(pack: Pack, fired: Iterable[str], view: dict[str, object]) -> Evaluation:
+    fired_set = frozenset(fired)
+    by_id = {r.id: r for r in pack.rules}
+    values, conflicts = merge_derivations(by_id[r] for r in fired_set)
+    return Evaluation(fired_set, values, tuple(conflicts), {**view, **values})
+
+
+def _python(pack: Pack, view: dict[str, object], as_of: dt.date) -> Evaluation:
+    current = dict(view)
+    fired: list[str] = []
+    for stratum in range(pack.strata):
+        layer = [r for r in pack.rules if r.stratum == stratum and r.in_force(as_of)]
+        now = [r for r in layer if truth(r.condition, current) is True]
+        fired += [r.id for r in now]
+        values, _ = merge_derivations(now)
+        # a fact derived in a lower stratum keeps its value (the engine does the same)
+        current.update({k: v for k, v in values.items() if k not in current})
+    return _finish(pack, fired, view)
+
+
+def evaluate(pack: Pack, case: Case, as_of: dt.date,
+             backend: Backend = Backend.DURABLE) -> Evaluation:
+    """Run the pack on the case as at ``as_of``."""
+    view = case_view(case, as_of)
+    if backend is Backend.PYTHON:
+        return _python(pack, view, as_of)
+    return _finish(pack, _durable.run(pack, engine_message(view)), view)

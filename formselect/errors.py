@@ -1,0 +1,75 @@
+"""Typed errors. Each carries every problem found, located, with what was expected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "RulePackError"]
+
+
+@attrs.frozen
+class Problem:
+    """One located problem in a case, a rule file or a scenario.
+
+    ``where`` is a path such as ``ownership.employee_pct`` or ``$.rule[3].when``; ``source``
+    names the file (or row) it came from, ``rule`` the rule id when there is one.
+    """
+
+    where: str
+    message: str
+    found: object = None
+    expected: str = ""
+    suggestion: str = ""
+    source: str = ""
+    rule: str = ""
+
+    def __str__(self) -> str:
+        head = ": ".join(p for p in (self.source, self.where) if p)
+        text = f"{head}: " if head else ""
+        if self.rule:
+            text += f"rule {self.rule!r}: "
+        text += self.message
+        details = []
+        if self.found is not None:
+            details.append(f"found {self.found!r}")
+        if self.expected:
+            details.append(f"expected {self.expected}")
+        if details:
+            text += f" ({'; '.join(details)})"
+        if self.suggestion:
+            text += f"; {self.suggestion}"
+        return text
+
+
+class FormselectError(Exception):
+    """Base class of every error formselect raises on purpose."""
+
+
+class _ProblemsError(FormselectError):
+    """An error that holds every problem found in one pass."""
+
+    kind = "input"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in {self.kind}:\n{lines}")
+
+
+class CaseError(_ProblemsError):
+    """A case (file, dict or row) has facts that are unknown, mistyped or out of range."""
+
+    kind = "the case"
+
+
+class RulePackError(_ProblemsError):
+    """A rule pack failed to load: syntax, schema, condition or cross-rule problems."""
+
+    kind = "the rule pack"
+
+
+class EngineError(FormselectError):
+    """The rule engine failed while evaluating a case (never a silent partial result)."""

@@ -1,0 +1,171 @@
+"""The in-memory rule pack: options (legal forms and routes), derived facts and rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+
+import attrs
+
+from .conditions import Condition, Literal, facts_read
+from .facttypes import FactKind, TypeInfo
+from .vocabulary import FactSpec, case_facts
+
+__all__ = ["DerivedFact", "Option", "Pack", "Reference", "Risk", "Rule", "Severity", "Step"]
+
+
+class Severity(StrEnum):
+    """How serious a flagged risk is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical."""
+        return list(Severity).index(self)
+
+
+@attrs.frozen
+class Reference:
+    """Where the law is: instrument, provision and a link (legislation.gov.uk for statute)."""
+
+    instrument: str
+    provision: str
+    url: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.instrument}, {self.provision} <{self.url}>"
+
+
+@attrs.frozen
+class Option:
+    """A legal form or a procurement route the pack can recommend or rule out."""
+
+    id: str
+    kind: str  # "form" or "route"
+    name: str
+    description: str = ""
+    forms: tuple[str, ...] = ()  # routes only: the forms the route can serve (empty = any)
+
+
+@attrs.frozen
+class DerivedFact:
+    """A fact that rules conclude (``regime``, ``teckal_available``) rather than the case gives."""
+
+    name: str
+    kind: FactKind
+    values: tuple[str, ...] = ()
+    description: str = ""
+
+    def spec(self) -> FactSpec:
+        """The fact spec the condition checker uses."""
+        from enum import StrEnum as _StrEnum
+
+        enum = _StrEnum(f"Derived_{self.name}", {v: v for v in self.values}) if self.values \
+            else None
+        return FactSpec(name=self.name, info=TypeInfo(self.kind, enum),
+                        description=self.description, derived=True)
+
+
+@attrs.frozen
+class Risk:
+    """A risk a rule flags."""
+
+    severity: Severity
+    mitigation: str = ""
+    applies_to: tuple[str, ...] = ()  # option ids; empty = the case as a whole
+
+
+@attrs.frozen
+class Step:
+    """A step a rule requires; steps are ordered by ``order`` within the options they serve."""
+
+    text: str
+    order: int = 100
+    applies_to: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Rule:
+    """One legal proposition: a condition, its effects, its explanation and its law."""
+
+    id: str
+    title: str
+    when: str
+    condition: Condition = attrs.field(eq=False, repr=False)
+    explanation: str
+    references: tuple[Reference, ...]
+    valid_from: dt.date
+    valid_until: dt.date | None = None  # inclusive
+    exclude: tuple[str, ...] = ()
+    favour: Mapping[str, int] = attrs.field(factory=dict)
+    derive: Mapping[str, Literal] = attrs.field(factory=dict)
+    risk: Risk | None = None
+    step: Step | None = None
+    analysis: bool = False  # the conclusion is formselect's reading of the law
+    caveat: str = ""  # e.g. a provision not yet verified against the official text
+    source: str = ""  # file the rule came from
+    stratum: int = 0  # derivation depth: rules read only facts derived in lower strata
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` falls within the rule's validity (both ends inclusive)."""
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The facts the rule's condition reads."""
+        return facts_read(self.condition)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Every option the rule's effects name."""
+        named = [*self.exclude, *self.favour]
+        if self.risk:
+            named += self.risk.applies_to
+        if self.step:
+            named += self.step.applies_to
+        return tuple(dict.fromkeys(named))
+
+
+@attrs.frozen
+class Pack:
+    """A loaded, checked rule pack. ``digest`` changes whenever any rule's content does."""
+
+    name: str
+    version: str
+    forms: tuple[Option, ...]
+    routes: tuple[Option, ...]
+    derived: tuple[DerivedFact, ...]
+    rules: tuple[Rule, ...]
+    digest: str
+    sources: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> Mapping[str, Option]:
+        """Forms and routes by id."""
+        return {o.id: o for o in (*self.forms, *self.routes)}
+
+    @property
+    def strata(self) -> int:
+        """Number of derivation layers."""
+        return 1 + max((r.stratum for r in self.rules), default=0)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (KeyError if absent)."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def fact_specs(self) -> Mapping[str, FactSpec]:
+        """Every fact a condition in this pack may read."""
+        specs = dict(case_facts())
+        specs["as_of"] = FactSpec(name="as_of", info=TypeInfo(FactKind.DATE),
+                                  description="The date the law is applied at.", derived=True)
+        specs.update({d.name: d.spec() for d in self.derived})
+        return specs

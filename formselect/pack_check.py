@@ -1,0 +1,196 @@
+"""Semantic checks on a pack's rules, in domain language, and derivation strata."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .conditions import ConditionSyntaxError, facts_read, parse
+from .errors import Problem
+from .facttypes import FactKind
+from .pack import DerivedFact, Option, Rule, Severity
+from .typecheck import check_condition
+from .vocabulary import FactSpec, case_facts, did_you_mean
+
+if TYPE_CHECKING:
+    from .pack_io import _RawRule
+
+__all__ = ["build_rules"]
+
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
+# Statute and statutory instruments must be cited on legislation.gov.uk.
+STATUTE = re.compile(r"\b(Act|Regulations|Order|Directive)\b.*\b\d{4}\b|\bSI \d{4}/\d+")
+LEGISLATION = "https://www.legislation.gov.uk/"
+
+
+def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mapping[str, Option],
+                facts: Mapping[str, DerivedFact], problems: list[Problem]) -> list[Rule]:
+    """Check every rule, append problems, and return the rules with their strata."""
+    from .pack_io import _line_of, make_rule
+
+    specs: dict[str, FactSpec] = dict(case_facts())
+    specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
+    specs.update({name: fact.spec() for name, fact in facts.items()})
+    seen: dict[str, str] = {}
+    parsed: list[tuple[_RawRule, str, Any]] = []
+    for raw, source, index, text in raw_rules:
+        line = _line_of(text, raw.id)
+        where = f"$.rule[{index}]"
+        src = f"{source}:{line.split()[-1]}" if line else source
+
+        def report(path: str, message: str, found: object = None, expected: str = "",
+                   suggestion: str = "", rule: str = raw.id, where: str = where,
+                   src: str = src) -> None:
+            problems.append(Problem(f"{where}{path}", message, found, expected, suggestion,
+                                    source=src, rule=rule))
+
+        count = len(problems)
+        _check_identity(raw, seen, source, report)
+        condition = _check_condition(raw, specs, report)
+        _check_effects(raw, options, facts, report)
+        if condition is not None and len(problems) == count:
+            parsed.append((raw, source, condition))
+    strata = _strata(parsed, facts, problems)
+    return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
+
+
+def _date_info() -> Any:
+    from .facttypes import TypeInfo
+
+    return TypeInfo(FactKind.DATE)
+
+
+def _check_identity(raw: _RawRule, seen: dict[str, str], source: str, report: Any) -> None:
+    if not ID_PATTERN.match(raw.id):
+        report(".id", "invalid rule id", raw.id, "letters, digits, '.', '-' or '_', starting "
+               "with a letter (e.g. LF-01)")
+    elif raw.id in seen:
+        report(".id", "rule id used twice", raw.id, "a unique id across all files",
+               f"first used in {seen[raw.id]}")
+    else:
+        seen[raw.id] = source
+    if not raw.title.strip():
+        report(".title", "empty title", expected="a one-line statement of the rule")
+    if not raw.explanation.strip():
+        report(".explanation", "empty explanation", expected="an explanation for an adviser")
+    if not raw.references:
+        report(".references", "no reference", expected="at least one reference "
+               "{instrument, provision, url}")
+    for i, ref in enumerate(raw.references):
+        if not ref.url.startswith("https://"):
+            report(f".references[{i}].url", "reference URL must use https", ref.url,
+                   "an https:// address")
+        elif STATUTE.search(ref.instrument) and not ref.url.startswith(LEGISLATION):
+            report(f".references[{i}].url", "statute must be cited on legislation.gov.uk",
+                   ref.url, f"an address starting {LEGISLATION}")
+        if not ref.provision.strip():
+            report(f".references[{i}].provision", "empty provision",
+                   expected="a section, regulation, schedule or paragraph")
+    if raw.valid_until is not None and raw.valid_until < raw.valid_from:
+        report(".valid_until", f"the rule ends on {raw.valid_until} but starts on "
+               f"{raw.valid_from}", raw.valid_until.isoformat(),
+               f"a date on or after valid_from ({raw.valid_from})")
+
+
+def _check_condition(raw: _RawRule, specs: Mapping[str, FactSpec], report: Any) -> Any:
+    try:
+        condition = parse(raw.when)
+    except ConditionSyntaxError as exc:
+        report(f".when (column {exc.column})", exc.message, raw.when, exc.expected)
+        return None
+    for p in check_condition(condition, specs):
+        report(f".when (column {p.column})", p.message, p.found, p.expected, p.suggestion)
+    return condition
+
+
+def _check_effects(raw: _RawRule, options: Mapping[str, Option],
+                   facts: Mapping[str, DerivedFact], report: Any) -> None:
+    if not (raw.exclude or raw.favour or raw.derive or raw.risk or raw.step):
+        report("", "the rule has no effect", expected="at least one of exclude, favour, "
+               "derive, risk, step")
+    named = [(".exclude", o) for o in raw.exclude] + [(".favour", o) for o in raw.favour]
+    if raw.risk:
+        named += [(".risk.applies_to", o) for o in raw.risk.applies_to]
+    if raw.step:
+        named += [(".step.applies_to", o) for o in raw.step.applies_to]
+    for path, option in named:
+        if option not in options:
+            report(path, "unknown form or route", option, "an id declared by [[form]] or "
+                   "[[route]]", did_you_mean(option, options))
+    for option, weight in raw.favour.items():
+        if not 1 <= weight <= 100:
+            report(f".favour.{option}", "weight out of range", weight, "1 to 100")
+    both = sorted(set(raw.exclude) & set(raw.favour))
+    if both:
+        report("", "the rule both excludes and favours the same option", both,
+               "each option either excluded or favoured")
+    for name, value in raw.derive.items():
+        _check_derive(name, value, facts, report)
+    if raw.risk and Severity.__members__.get(raw.risk.severity.upper()) is None:
+        values = [str(s) for s in Severity]
+        report(".risk.severity", "invalid severity", raw.risk.severity,
+               "one of " + ", ".join(values), did_you_mean(raw.risk.severity, values))
+    if raw.step and not 0 <= raw.step.order <= 10_000:
+        report(".step.order", "order out of range", raw.step.order, "0 to 10000")
+
+
+def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
+                  report: Any) -> None:
+    fact = facts.get(name)
+    if fact is None:
+        report(f".derive.{name}", "derived fact not declared", name,
+               "a fact declared with [[fact]]", did_you_mean(name, facts))
+        return
+    ok = {
+        FactKind.BOOL: isinstance(value, bool),
+        FactKind.NUMBER: isinstance(value, int | float) and not isinstance(value, bool),
+        FactKind.ENUM: isinstance(value, str) and value in fact.values,
+    }[fact.kind]
+    if not ok:
+        expected = "one of " + ", ".join(fact.values) if fact.kind is FactKind.ENUM \
+            else str(fact.kind)
+        report(f".derive.{name}", "wrong value for the derived fact", value, expected,
+               did_you_mean(str(value), fact.values))
+
+
+def _strata(parsed: list[tuple[_RawRule, str, Any]], facts: Mapping[str, DerivedFact],
+            problems: list[Problem]) -> dict[str, int]:
+    """Derivation depth of each rule; reports cycles and facts nothing derives."""
+    derivers: dict[str, list[str]] = {}
+    reads: dict[str, list[str]] = {}
+    sources: dict[str, str] = {}
+    for raw, source, condition in parsed:
+        sources[raw.id] = source
+        reads[raw.id] = [f for f in facts_read(condition) if f in facts]
+        for name in raw.derive:
+            derivers.setdefault(name, []).append(raw.id)
+    for rule_id, names in reads.items():
+        for name in names:
+            if name not in derivers:
+                problems.append(Problem(".when", "the rule can never fire: it reads a "
+                                        "derived fact that no rule derives", name,
+                                        "a rule with derive = { " + name + " = ... }",
+                                        source=sources[rule_id], rule=rule_id))
+    depth: dict[str, int] = {}
+    visiting: list[str] = []
+
+    def visit(rule_id: str) -> int:
+        if rule_id in depth:
+            return depth[rule_id]
+        if rule_id in visiting:
+            cycle = [*visiting[visiting.index(rule_id):], rule_id]
+            problems.append(Problem("", "derived facts depend on each other in a cycle",
+                                    " -> ".join(cycle), "rules whose derivations form no loop",
+                                    source=sources[rule_id], rule=rule_id))
+            depth[rule_id] = 0
+            return 0
+        visiting.append(rule_id)
+        below = [visit(d) + 1 for name in reads[rule_id] for d in derivers.get(name, [])]
+        visiting.pop()
+        depth[rule_id] = max(below, default=0)
+        return depth[rule_id]
+
+    for rule_id in reads:
+        visit(rule_id)
+    return depth
