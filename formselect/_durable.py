@@ -21,6 +21,7 @@ Design, each point answering a measured trap of durable_rules 2.0.28:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -145,13 +146,14 @@ class _Adapter:
     def _advancer(self, pack: Pack, stage: int, last: bool) -> Callable[[Any], None]:
         by_id = {r.id: r for r in pack.rules if r.stratum == stage and r.derive}
 
+        from .engine import merge_derivations  # shared with the Python evaluator
+
         def action(closure: Any) -> None:
             if last:
                 return
             record = self._record(closure)
             fact = dict(closure.m._d)
             fact["stage"] = stage + 1
-            from .engine import merge_derivations  # shared with the Python evaluator
 
             values, _ = merge_derivations(by_id[r] for r in record.fired if r in by_id)
             for name, value in values.items():
@@ -177,10 +179,8 @@ class _Adapter:
                 raise EngineError(f"the engine failed: {getattr(exc, 'message', exc)}") from exc
             finally:
                 self._runs.pop(sid, None)
-                try:
+                with contextlib.suppress(Exception):  # nothing was stored for this sid
                     self._host.delete_state(name, sid)
-                except Exception:  # noqa: BLE001, S110  # nothing was stored for this sid
-                    pass
             return record
 
 

@@ -29,7 +29,7 @@ import tomli_w
 
 from .case import Case
 from .errors import CaseError, Problem
-from .facttypes import FactKind, check_value, converter_for
+from .facttypes import check_value, converter_for
 from .vocabulary import SECTIONS, case_facts, did_you_mean, section_fields
 
 __all__ = ["UNKNOWN", "case_from_dict", "case_to_dict", "dump_case", "load_case", "loads_case"]
@@ -167,10 +167,7 @@ def _plain(value: object) -> object:
 def loads_case(text: str, fmt: str = "toml", source: str = "") -> Case:
     """Parse a case from TOML or JSON text."""
     try:
-        if fmt == "json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text)
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise CaseError([Problem("", f"invalid {fmt.upper()}: {exc}", source=source,
                                  expected=f"a valid {fmt.upper()} document")]) from None

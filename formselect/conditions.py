@@ -256,9 +256,9 @@ class _Parser:
     def negation(self) -> Condition:
         if self.accept("not"):
             self.nest()
-            node = Not(self.negation())
+            negated = Not(self.negation())
             self.depth -= 1
-            return node
+            return negated
         if self.accept("("):
             node = self.expr()
             self.expect(")", "')'")
@@ -289,8 +289,8 @@ class _Parser:
                                        self.token.column, "a shorter condition")
         fact, measure, column = self.operand()
 
-        def node(op: str, value: Literal = None) -> Compare:
-            return Compare(fact, op, value, measure, column)
+        def node(op: str, value: Literal | None = None) -> Compare:
+            return Compare(fact, op, value, measure, column)  # type: ignore[arg-type]
 
         token = self.token
         if token.kind == "op" and token.text in COMPARISONS:

@@ -100,7 +100,8 @@ def _enum_member(enum: type[Enum], value: str) -> object:
         return value
 
 
-def check_value(info: TypeInfo, meta: Mapping[str, Any], value: object) -> tuple[object, str] | None:
+def check_value(info: TypeInfo, meta: Mapping[str, Any],
+                value: object) -> tuple[object, str] | None:
     """``None`` if ``value`` is acceptable, else ``(found, expected)`` for a Problem."""
     if value is None:
         return None
@@ -128,7 +129,8 @@ def check_value(info: TypeInfo, meta: Mapping[str, Any], value: object) -> tuple
     return None if isinstance(value, str) else (value, "text")
 
 
-def _check_number(kind: FactKind, meta: Mapping[str, Any], value: object) -> tuple[object, str] | None:
+def _check_number(kind: FactKind, meta: Mapping[str, Any],
+                  value: object) -> tuple[object, str] | None:
     low, high = meta.get("min"), meta.get("max")
     span = f" from {_fmt(low)} to {_fmt(high)}" if low is not None else ""
     if kind is FactKind.INT:
@@ -137,7 +139,8 @@ def _check_number(kind: FactKind, meta: Mapping[str, Any], value: object) -> tup
             return (value, expected)
     else:
         expected = f"a number{span}"
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
             return (value, expected)
     if (low is not None and value < low) or (high is not None and value > high):
         return (value, expected)

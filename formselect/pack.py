@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 import attrs
 
@@ -64,10 +64,9 @@ class DerivedFact:
 
     def spec(self) -> FactSpec:
         """The fact spec the condition checker uses."""
-        from enum import StrEnum as _StrEnum
-
-        enum = _StrEnum(f"Derived_{self.name}", {v: v for v in self.values}) if self.values \
-            else None
+        enum: type[Enum] | None = StrEnum(  # type: ignore[assignment]
+            f"Derived_{self.name}", {v: v for v in self.values}) \
+            if self.values else None
         return FactSpec(name=self.name, info=TypeInfo(self.kind, enum),
                         description=self.description, derived=True)
 

@@ -20,11 +20,9 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
-from .conditions import ConditionSyntaxError, parse
 from .errors import Problem, RulePackError
 from .facttypes import FactKind
 from .pack import DerivedFact, Option, Pack, Reference, Risk, Rule, Severity, Step
-from .typecheck import check_condition
 from .vocabulary import did_you_mean
 
 __all__ = ["MAX_FILE_BYTES", "MAX_RULES", "load_pack"]
@@ -155,7 +153,7 @@ def _structure_one(raw: object, cls: type[Any], path: str,
         problems = []
         for line in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
             text, _, where = line.rpartition(" @ ")
-            message, found, expected, suggestion = (text.split("|") + ["", "", ""])[:4]
+            message, found, expected, suggestion = [*text.split("|"), "", "", ""][:4]
             problems.append(Problem(where, message, found or None, expected, suggestion,
                                     source=source))
         return None, problems
@@ -237,7 +235,7 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
         where = f"line {match[1]}, column {match[2]}" if match else ""
-        return None, text, [Problem(where, f"invalid TOML: {message.split(' (at')[0]}",
+        return None, text, [Problem(where, f"invalid TOML: {message.split(' (at', maxsplit=1)[0]}",
                                     expected="valid TOML 1.0", source=source)]
 
 
@@ -354,7 +352,8 @@ def _digest(*parts: Iterable[object]) -> str:
     """A content hash independent of file names and file order."""
     def plain(obj: object) -> object:
         if attrs.has(type(obj)):
-            return {f.name: plain(getattr(obj, f.name)) for f in attrs.fields(type(obj))
+            return {f.name: plain(getattr(obj, f.name))
+                    for f in attrs.fields(type(obj))  # type: ignore[arg-type]
                     if f.name not in ("condition", "source")}
         if isinstance(obj, dict):
             return {str(k): plain(v) for k, v in sorted(obj.items())}

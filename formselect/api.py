@@ -1,0 +1,106 @@
+"""The public entry points: ``advise``, ``load_rules`` and the built-in pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from .advice import Advice
+from .case import Case
+from .case_io import case_from_dict, load_case
+from .decide import decide
+from .engine import Backend, evaluate
+from .errors import FormselectError
+from .pack import Pack
+from .pack_io import load_pack
+from .resources import builtin_rules_dir
+
+__all__ = ["CaseLike", "RulesLike", "advise", "builtin_pack", "load_rules", "version"]
+
+CaseLike: TypeAlias = Case | Mapping[str, Any] | str | Path
+RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
+
+
+
+def version() -> str:
+    """The installed formselect version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("formselect")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+@cache
+def builtin_pack() -> Pack:
+    """The built-in rule pack, loaded and checked once per process."""
+    return load_pack(builtin_rules_dir())
+
+
+def load_rules(*paths: str | Path, builtin: bool = True) -> Pack:
+    """A pack of the built-in rules plus extra rule files or folders (``builtin=False``:
+    only the given ones, replacing the built-in pack)."""
+    sources = [builtin_rules_dir(), *paths] if builtin else list(paths)
+    if not sources:
+        raise FormselectError("load_rules needs at least one rule file or folder when "
+                              "builtin=False")
+    return load_pack(*sources)
+
+
+@cache
+def _pack_at(paths: tuple[str, ...]) -> Pack:
+    return load_pack(*paths)
+
+
+def _resolve_rules(rules: RulesLike) -> Pack:
+    if rules is None:
+        return builtin_pack()
+    if isinstance(rules, Pack):
+        return rules
+    paths = (rules,) if isinstance(rules, str | Path) else tuple(rules)
+    return _pack_at(tuple(str(Path(p).resolve()) for p in paths))
+
+
+def _resolve_case(case: CaseLike) -> Case:
+    if isinstance(case, Case):
+        return case
+    if isinstance(case, str | Path):
+        return load_case(case)
+    return case_from_dict(case)
+
+
+def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike = None, *,
+           backend: Backend | str = Backend.DURABLE) -> Advice:
+    """Advise on a case as at a date.
+
+    ``case`` is a :class:`Case`, a dict in the case-file layout, or a path to a case file.
+    ``as_of`` is the date the law is applied — for procurement, the date the procurement
+    starts; it defaults to the case's ``procurement.start_date``. ``rules`` is a loaded
+    :class:`Pack`, a rule folder or file (or several), or None for the built-in pack.
+    """
+    the_case = _resolve_case(case)
+    notes = []
+    start = the_case.procurement.start_date
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise FormselectError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD") \
+                from None
+    if as_of is None:
+        if start is None:
+            raise FormselectError("as_of is needed: the case has no procurement.start_date; "
+                                  "pass as_of=YYYY-MM-DD (the date the law is applied)")
+        as_of = start
+    elif start is not None and start != as_of:
+        notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
+                     f"then; the case records a start date of {start.isoformat()}.")
+    pack = _resolve_rules(rules)
+    evaluation = evaluate(pack, the_case, as_of, Backend(backend))
+    return decide(pack, the_case, as_of, evaluation, formselect_version=version(),
+                  notes=notes)

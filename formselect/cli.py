@@ -1,0 +1,127 @@
+"""The ``formselect`` command line. Errors print one located line each, never a traceback.
+
+Exit codes: 0 success; 1 bad input (case, rules, dates); 2 bad usage; 3 engine failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .api import advise, builtin_pack, load_rules, version
+from .errors import EngineError, FormselectError, _ProblemsError
+from .pack import Pack
+from .render import render_markdown, render_text
+from .serialize import advice_to_json
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") \
+            from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="formselect", description="Legal form and contract route for a public service "
+        "mutual, with the law behind every step. Decision support, not legal advice.")
+    parser.add_argument("--version", action="version", version=f"formselect {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    adv = commands.add_parser("advise", help="advise on a case file")
+    adv.add_argument("case", type=Path, help="case file (.toml or .json)")
+    adv.add_argument("--as-of", type=_date, help="date the law is applied (default: the "
+                     "case's procurement.start_date)")
+    adv.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    adv.add_argument("--depth", choices=("summary", "full"), default="summary",
+                     help="full adds the audit trace of every rule")
+    _rules_options(adv)
+
+    rules = commands.add_parser("rules", help="list, show or check rule packs")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    listing = rule_commands.add_parser("list", help="list the rules")
+    _rules_options(listing)
+    show = rule_commands.add_parser("show", help="show one rule")
+    show.add_argument("rule_id")
+    _rules_options(show)
+    check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
+    check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
+    return parser
+
+
+def _rules_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, action="append", default=[], metavar="PATH",
+                        help="extra rule file or folder (repeatable)")
+    parser.add_argument("--replace-rules", action="store_true",
+                        help="use only the --rules packs, not the built-in one")
+
+
+def _pack(args: argparse.Namespace) -> Pack:
+    if args.rules or args.replace_rules:
+        return load_rules(*args.rules, builtin=not args.replace_rules)
+    return builtin_pack()
+
+
+def _advise(args: argparse.Namespace) -> str:
+    advice = advise(args.case, as_of=args.as_of, rules=_pack(args))
+    if args.format == "json":
+        return advice_to_json(advice)
+    if args.format == "markdown":
+        return render_markdown(advice, args.depth)
+    return render_text(advice, args.depth)
+
+
+def _rules(args: argparse.Namespace) -> str:
+    if args.rules_command == "check":
+        pack = load_rules(*args.paths, builtin=False)
+        return f"ok: {len(pack.rules)} rules, {len(pack.forms)} forms, {len(pack.routes)} " \
+               f"routes, {len(pack.derived)} derived facts ({pack.name}#{pack.digest})\n"
+    pack = _pack(args)
+    if args.rules_command == "list":
+        return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
+                       for r in pack.rules)
+    try:
+        rule = pack.rule(args.rule_id)
+    except KeyError:
+        from .vocabulary import did_you_mean
+
+        hint = did_you_mean(args.rule_id, [r.id for r in pack.rules])
+        raise FormselectError(f"no rule {args.rule_id!r} in {pack.name}"
+                              + (f"; {hint}" if hint else "")) from None
+    lines = [f"{rule.id}: {rule.title}", f"  when: {rule.when}",
+             f"  in force: {rule.valid_from} to {rule.valid_until or 'open'}",
+             f"  source: {rule.source}", "", rule.explanation, ""]
+    if rule.analysis:
+        lines.insert(1, "  (analysis: formselect's reading of the law)")
+    if rule.caveat:
+        lines.append(f"Caveat: {rule.caveat}")
+    lines += [f"Law: {ref}" for ref in rule.references]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        output = _advise(args) if args.command == "advise" else _rules(args)
+    except _ProblemsError as exc:
+        for problem in exc.problems:
+            print(f"formselect: error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except EngineError as exc:
+        print(f"formselect: engine error: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    except FormselectError as exc:
+        print(f"formselect: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    sys.stdout.write(output)
+    return EXIT_OK

@@ -1,0 +1,215 @@
+"""Turn the rules that fired into an Advice: ranking, routes, risks, steps and the trace.
+
+Nothing here knows any law: forms and routes, weights, exclusions, risks and steps all come
+from the pack. The pure-Python evaluator explains the rules that did not fire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from .advice import (
+    Advice,
+    FormStatus,
+    OptionScore,
+    Outcome,
+    Procurement,
+    RiskItem,
+    RouteAdvice,
+    RouteStatus,
+    Status,
+    StepItem,
+    Test,
+    TraceStep,
+)
+from .case import Case
+from .conditions import render_literal
+from .engine import Evaluation
+from .errors import EngineError
+from .evaluate import explain, truth
+from .pack import Option, Pack, Rule, Severity
+
+__all__ = ["decide", "json_value"]
+
+
+def json_value(value: object) -> object:
+    """A case value as JSON-ready data (dates as ISO text, sets as sorted lists)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(json_value(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _conclusion(rule: Rule, options: Mapping[str, Option]) -> str:
+    def name(option_id: str) -> str:
+        return options[option_id].name if option_id in options else option_id
+
+    parts = []
+    if rule.exclude:
+        parts.append("rules out " + "; ".join(name(o) for o in rule.exclude))
+    if rule.favour:
+        parts.append("favours " + "; ".join(f"{name(o)} (+{w})" for o, w in rule.favour.items()))
+    if rule.derive:
+        parts.append("concludes " + ", ".join(f"{k} = {render_literal(v)}"
+                                              for k, v in rule.derive.items()))
+    if rule.risk:
+        parts.append(f"flags a {rule.risk.severity} risk")
+    if rule.step:
+        parts.append(f"requires: {rule.step.text}")
+    return "; ".join(parts)
+
+
+def _trace(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[TraceStep, ...]:
+    options = pack.options
+    steps = []
+    for seq, rule in enumerate(pack.rules, 1):
+        tests = tuple(Test(r.test, r.fact, json_value(r.actual), r.result)
+                      for r in explain(rule.condition, evaluation.view))
+        if not rule.in_force(as_of):
+            outcome = Outcome.NOT_IN_FORCE
+        elif rule.id in evaluation.fired:
+            outcome = Outcome.FIRED
+        else:
+            value = truth(rule.condition, evaluation.view)
+            if value is True:  # the engine and the evaluator must never disagree
+                raise EngineError(f"rule {rule.id!r}: the engine did not fire a rule whose "
+                                  "condition holds; please report this with the case")
+            outcome = Outcome.UNKNOWN if value is None else Outcome.NOT_MET
+        steps.append(TraceStep(
+            seq=seq, rule_id=rule.id, title=rule.title, outcome=outcome, when=rule.when,
+            tests=tests, conclusion=_conclusion(rule, options), explanation=rule.explanation,
+            references=rule.references, valid_from=rule.valid_from,
+            valid_until=rule.valid_until, analysis=rule.analysis, caveat=rule.caveat,
+            stratum=rule.stratum))
+    return tuple(steps)
+
+
+def _tally(options: Sequence[Option], fired: Sequence[Rule]) -> dict[str, tuple[int, list[str],
+                                                                                 list[str]]]:
+    tally: dict[str, tuple[int, list[str], list[str]]] = {o.id: (0, [], []) for o in options}
+    for rule in fired:
+        for option, weight in rule.favour.items():
+            if option in tally:
+                score, favoured, excluded = tally[option]
+                tally[option] = (score + weight, [*favoured, rule.id], excluded)
+        for option in rule.exclude:
+            if option in tally:
+                tally[option][2].append(rule.id)
+    return tally
+
+
+def _rank_forms(pack: Pack, fired: Sequence[Rule]) -> tuple[Status, tuple[OptionScore, ...]]:
+    tally = _tally(pack.forms, fired)
+    viable = [o for o in pack.forms if not tally[o.id][2]]
+    top = max((tally[o.id][0] for o in viable), default=None)
+    leaders = [o for o in viable if tally[o.id][0] == top]
+    if not viable:
+        status = Status.NO_VIABLE_FORM
+    elif len(leaders) == 1:
+        status = Status.RECOMMENDED
+    else:
+        status = Status.TIE
+
+    def form_status(option: Option) -> FormStatus:
+        if tally[option.id][2]:
+            return FormStatus.EXCLUDED
+        if option in leaders:
+            return FormStatus.RECOMMENDED if status is Status.RECOMMENDED else FormStatus.TIED
+        return FormStatus.VIABLE
+
+    ranking = [OptionScore(o.id, o.name, tally[o.id][0], form_status(o), tuple(tally[o.id][1]),
+                           tuple(tally[o.id][2])) for o in pack.forms]
+    order = list(FormStatus)
+    ranking.sort(key=lambda s: (order.index(s.status) if s.status is not FormStatus.TIED else 0,
+                                -s.score, s.id))
+    return status, tuple(ranking)
+
+
+def _risks(fired: Sequence[Rule]) -> tuple[RiskItem, ...]:
+    items = [RiskItem(r.id, r.title, r.risk.severity, r.explanation, r.risk.mitigation,
+                      r.risk.applies_to, r.references, r.analysis, r.caveat)
+             for r in fired if r.risk is not None]
+    return tuple(sorted(items, key=lambda i: (-i.severity.rank, i.rule_id)))
+
+
+def _steps(fired: Sequence[Rule]) -> tuple[StepItem, ...]:
+    items = [StepItem(r.id, r.step.text, r.step.order, r.step.applies_to, r.references)
+             for r in fired if r.step is not None]
+    return tuple(sorted(items, key=lambda i: (i.order, i.rule_id)))
+
+
+def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
+            risks: Sequence[RiskItem], steps: Sequence[StepItem]) -> Procurement:
+    tally = _tally(pack.routes, fired)
+    routes = []
+    for option in pack.routes:
+        score, favoured, excluded = tally[option.id]
+        named = [r for r in risks if option.id in r.applies_to]
+        serious = [r for r in named if r.severity.rank >= Severity.MEDIUM.rank]
+        if excluded:
+            status = RouteStatus.NOT_AVAILABLE
+        elif not favoured:
+            status = RouteStatus.UNDETERMINED
+        elif serious:
+            status = RouteStatus.AVAILABLE_WITH_RISK
+        else:
+            status = RouteStatus.AVAILABLE
+        compatible = form is None or not option.forms or form in option.forms
+        routes.append(RouteAdvice(
+            option.id, option.name, status, score, compatible, tuple(favoured),
+            tuple(excluded), tuple(r.rule_id for r in named),
+            tuple(s for s in steps if option.id in s.applies_to)))
+
+    def worst(route: RouteAdvice) -> int:
+        return max((r.severity.rank for r in risks if r.rule_id in route.risks), default=-1)
+
+    usable = [r for r in routes if r.status in (RouteStatus.AVAILABLE,
+                                                RouteStatus.AVAILABLE_WITH_RISK)]
+    candidates = sorted((r for r in usable if r.compatible),
+                        key=lambda r: (-r.score, worst(r), r.id))
+    recommended = candidates[0].id if candidates else None
+    note = ""
+    if form is not None and recommended is None:
+        note = ("No route the rules make available can serve the recommended form"
+                + (f" ({', '.join(r.id for r in usable)} would serve other forms)."
+                   if usable else "; the available routes are still undetermined."))
+    order = list(RouteStatus)
+    routes.sort(key=lambda r: (r.id != recommended, order.index(r.status), -r.score, r.id))
+    return Procurement(None, recommended, tuple(routes), note)
+
+
+def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
+           formselect_version: str, notes: Sequence[str] = ()) -> Advice:
+    """Build the Advice for a case from the rules that fired."""
+    fired = [r for r in pack.rules if r.id in evaluation.fired]
+    status, ranking = _rank_forms(pack, fired)
+    recommended = ranking[0].id if status is Status.RECOMMENDED else None
+    risks = _risks(fired)
+    steps = _steps(fired)
+    procurement = _routes(pack, fired, recommended, risks, steps)
+    regime = evaluation.derived.get("regime")
+    if isinstance(regime, str):
+        procurement = Procurement(regime, procurement.recommended_route, procurement.routes,
+                                  procurement.note)
+    trace = _trace(pack, evaluation, as_of)
+    unknown = sorted({t.fact for s in trace if s.outcome is Outcome.UNKNOWN
+                      for t in s.tests if t.value is None and "." in t.fact})
+    all_notes = list(notes)
+    if procurement.note:
+        all_notes.append(procurement.note)
+    for fact, rule_ids in evaluation.conflicts:
+        all_notes.append(f"Rules {', '.join(rule_ids)} derive different values for {fact}; "
+                         f"{rule_ids[0]} was applied. The rule pack needs review.")
+    return Advice(
+        case=case, as_of=as_of, status=status, recommended=recommended, ranking=ranking,
+        risks=risks, steps=steps, procurement=procurement,
+        derived={k: json_value(v) for k, v in sorted(evaluation.derived.items())},
+        unknown_facts=tuple(unknown), notes=tuple(all_notes), trace=trace,
+        rules_version=f"{pack.name}@{pack.version}#{pack.digest}",
+        formselect_version=formselect_version)
