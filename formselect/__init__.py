@@ -8,7 +8,9 @@ Decision support, not legal advice. Start with :func:`advise`::
 
 from .advice import (
     Advice,
+    Certainty,
     FormStatus,
+    OpenPoint,
     OptionScore,
     Outcome,
     Procurement,
@@ -27,22 +29,34 @@ from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_c
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
 from .pack import Pack, Reference, Rule, Severity
+from .questions import Interview, Question, next_questions
 from .render import render_markdown, render_text
+from .report_html import render_html
 from .serialize import advice_from_json, advice_to_dict, advice_to_json
 from .vocabulary import case_facts
+from .whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
+from .whynot import Blocker, Change, Counterfactual, WhyNot, why_not
 
 __version__ = version()
 
 __all__ = [
     "Advice",
+    "AdviceDiff",
     "Backend",
+    "Blocker",
     "Case",
     "CaseError",
+    "Certainty",
+    "Change",
+    "Counterfactual",
     "EngineError",
+    "Flip",
     "FormStatus",
     "FormselectError",
+    "Interview",
     "Membership",
     "Money",
+    "OpenPoint",
     "OptionScore",
     "Outcome",
     "Ownership",
@@ -50,6 +64,7 @@ __all__ = [
     "Problem",
     "Procurement",
     "ProcurementFacts",
+    "Question",
     "Reference",
     "RiskItem",
     "RouteAdvice",
@@ -60,9 +75,11 @@ __all__ = [
     "Severity",
     "Status",
     "StepItem",
+    "SweepRow",
     "Test",
     "TraceStep",
     "Transfer",
+    "WhyNot",
     "__version__",
     "advice_from_json",
     "advice_to_dict",
@@ -72,11 +89,18 @@ __all__ = [
     "case_facts",
     "case_from_dict",
     "case_to_dict",
+    "diff",
     "dump_case",
+    "flips",
     "load_case",
     "load_rules",
     "loads_case",
+    "next_questions",
+    "render_html",
     "render_markdown",
     "render_text",
+    "sweep",
     "version",
+    "what_if",
+    "why_not",
 ]

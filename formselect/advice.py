@@ -10,15 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .case import Case
-from .pack import Reference, Severity
+from .pack import Pack, Reference, Severity
+
+if TYPE_CHECKING:
+    from .whatif import AdviceDiff
+    from .whynot import WhyNot
 
 __all__ = [
     "Advice",
+    "Certainty",
     "FormStatus",
+    "OpenPoint",
     "OptionScore",
     "Outcome",
     "Procurement",
@@ -175,6 +182,25 @@ class Procurement:
 
 
 @attrs.frozen
+class OpenPoint:
+    """A conclusion that unknown facts could still change, and the facts that decide it."""
+
+    subject: str  # a form or route id, or "recommendation"
+    question: str
+    rules: tuple[str, ...]
+    facts: tuple[str, ...]
+
+
+@attrs.frozen
+class Certainty:
+    """What holds whatever the unknown facts are, and what is still open."""
+
+    recommendation_settled: bool
+    settled: tuple[str, ...]
+    open: tuple[OpenPoint, ...]
+
+
+@attrs.frozen
 class Advice:
     """Everything formselect concludes for one case as at one date."""
 
@@ -186,6 +212,7 @@ class Advice:
     risks: tuple[RiskItem, ...]
     steps: tuple[StepItem, ...]
     procurement: Procurement
+    certainty: Certainty
     derived: Mapping[str, object]
     unknown_facts: tuple[str, ...]
     notes: tuple[str, ...]
@@ -193,6 +220,8 @@ class Advice:
     rules_version: str
     formselect_version: str
     schema: str = SCHEMA
+    # the pack that produced the advice, for why-not and what-if (not part of the data)
+    pack: Pack | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def excluded(self) -> Mapping[str, tuple[str, ...]]:
@@ -218,6 +247,54 @@ class Advice:
             if step.rule_id == rule_id:
                 return step
         raise KeyError(rule_id)
+
+    def why_not(self, option: str) -> WhyNot:
+        """Why a form or route is not recommended, with minimal counterfactuals."""
+        from .whynot import why_not
+
+        return why_not(self, option)
+
+    def what_if(self, changes: Mapping[str, object]) -> tuple[Advice, AdviceDiff]:
+        """Advise again with some facts changed; the new advice and what changed."""
+        from .whatif import what_if
+
+        return what_if(self, changes)
+
+    def render(self, fmt: str = "text", depth: str = "summary") -> str:
+        """The advice as ``text``, ``markdown``, ``html`` or ``json``."""
+        from .render import render_markdown, render_text
+        from .report_html import render_html
+        from .serialize import advice_to_json
+
+        renderers = {"text": lambda: render_text(self, depth),
+                     "markdown": lambda: render_markdown(self, depth),
+                     "html": lambda: render_html(self, depth),
+                     "json": lambda: advice_to_json(self)}
+        if fmt not in renderers:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(renderers)}")
+        return renderers[fmt]()
+
+    def to_dot(self) -> str:
+        """The decision as a Graphviz DOT graph."""
+        from .graph import to_dot
+
+        return to_dot(self)
+
+    def trace_frame(self) -> Any:
+        """The trace as a pandas DataFrame (needs pandas)."""
+        from .frames import trace_frame
+
+        return trace_frame(self)
+
+    def _repr_html_(self) -> str:
+        from .report_html import render_html
+
+        return render_html(self, fragment=True)
+
+    def _repr_markdown_(self) -> str:
+        from .render import render_markdown
+
+        return render_markdown(self)
 
     def form(self, form_id: str) -> OptionScore:
         """The standing of one form (KeyError if the pack has no such form)."""

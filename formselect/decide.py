@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from .advice import (
     Advice,
     FormStatus,
@@ -24,13 +26,14 @@ from .advice import (
     TraceStep,
 )
 from .case import Case
+from .certainty import assess_certainty
 from .conditions import render_literal
 from .engine import Evaluation
 from .errors import EngineError
 from .evaluate import explain, truth
 from .pack import Option, Pack, Rule, Severity
 
-__all__ = ["decide", "json_value"]
+__all__ = ["Standing", "decide", "json_value", "standing"]
 
 
 def json_value(value: object) -> object:
@@ -184,9 +187,29 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
     return Procurement(None, recommended, tuple(routes), note)
 
 
-def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
-           formselect_version: str, notes: Sequence[str] = ()) -> Advice:
-    """Build the Advice for a case from the rules that fired."""
+@attrs.frozen
+class Standing:
+    """The outcome without the trace: cheap enough for searches, sweeps and questions."""
+
+    status: Status
+    recommended: str | None
+    ranking: tuple[OptionScore, ...]
+    risks: tuple[RiskItem, ...]
+    steps: tuple[StepItem, ...]
+    procurement: Procurement
+
+    @property
+    def viable_forms(self) -> tuple[str, ...]:
+        """Forms not ruled out."""
+        return tuple(o.id for o in self.ranking if o.status is not FormStatus.EXCLUDED)
+
+    def route_status(self, route_id: str) -> RouteStatus:
+        """The status of one route."""
+        return self.procurement.route(route_id).status
+
+
+def standing(pack: Pack, evaluation: Evaluation) -> Standing:
+    """Rank the forms and assess the routes from the rules that fired."""
     fired = [r for r in pack.rules if r.id in evaluation.fired]
     status, ranking = _rank_forms(pack, fired)
     recommended = ranking[0].id if status is Status.RECOMMENDED else None
@@ -195,8 +218,15 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
     procurement = _routes(pack, fired, recommended, risks, steps)
     regime = evaluation.derived.get("regime")
     if isinstance(regime, str):
-        procurement = Procurement(regime, procurement.recommended_route, procurement.routes,
-                                  procurement.note)
+        procurement = attrs.evolve(procurement, regime=regime)
+    return Standing(status, recommended, ranking, risks, steps, procurement)
+
+
+def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
+           formselect_version: str, notes: Sequence[str] = ()) -> Advice:
+    """Build the Advice for a case from the rules that fired."""
+    result = standing(pack, evaluation)
+    procurement = result.procurement
     trace = _trace(pack, evaluation, as_of)
     unknown = sorted({t.fact for s in trace if s.outcome is Outcome.UNKNOWN
                       for t in s.tests if t.value is None and "." in t.fact})
@@ -207,9 +237,10 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
         all_notes.append(f"Rules {', '.join(rule_ids)} derive different values for {fact}; "
                          f"{rule_ids[0]} was applied. The rule pack needs review.")
     return Advice(
-        case=case, as_of=as_of, status=status, recommended=recommended, ranking=ranking,
-        risks=risks, steps=steps, procurement=procurement,
+        case=case, as_of=as_of, status=result.status, recommended=result.recommended,
+        ranking=result.ranking, risks=result.risks, steps=result.steps,
+        procurement=procurement, certainty=assess_certainty(pack, trace, result),
         derived={k: json_value(v) for k, v in sorted(evaluation.derived.items())},
         unknown_facts=tuple(unknown), notes=tuple(all_notes), trace=trace,
         rules_version=f"{pack.name}@{pack.version}#{pack.digest}",
-        formselect_version=formselect_version)
+        formselect_version=formselect_version, pack=pack)

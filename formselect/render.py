@@ -41,6 +41,9 @@ def _headline(advice: Advice) -> str:
         return f"Recommended form: {names[advice.recommended]}"
     if advice.status is Status.TIE:
         tied = [o.name for o in advice.ranking if o.status is FormStatus.TIED]
+        if all(o.score == 0 for o in advice.ranking if o.status is FormStatus.TIED):
+            return "No rule points to a form yet: the facts given do not favour any of " + \
+                f"the {len(tied)} forms still possible"
         return "No single form stands out — adviser judgement needed between: " + \
             "; ".join(tied)
     return "No viable form: every form is ruled out by the facts given."
@@ -70,7 +73,7 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield ""
     yield f"{h2}{_headline(advice)}"
     leader = [o for o in advice.ranking if o.status in (FormStatus.RECOMMENDED, FormStatus.TIED)]
-    for option in leader:
+    for option in (o for o in leader if o.favoured_by):
         yield f"Why {option.name} (score {option.score}):"
         for rule_id in option.favoured_by:
             step = steps[rule_id]

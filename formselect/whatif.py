@@ -1,0 +1,209 @@
+"""What if the facts were different? Diffs between advices, sweeps and exact flip points.
+
+Conditions compare facts with literals only, so for a numeric or date fact the outcome can
+change only at the literals the pack uses. ``flips`` therefore checks each side of each
+literal and finds every threshold exactly, without bisection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .advice import Advice
+from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules, advise
+from .case import Case
+from .decide import Standing
+from .errors import FormselectError
+from .facttypes import FactKind
+from .search import _literals, quick_standing, try_change
+from .vocabulary import case_facts, did_you_mean
+
+__all__ = ["AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"]
+
+
+@attrs.frozen
+class AdviceDiff:
+    """What changed between two advices (``before`` → ``after``)."""
+
+    status: tuple[str, str] | None
+    recommended: tuple[str | None, str | None] | None
+    recommended_route: tuple[str | None, str | None] | None
+    forms: Mapping[str, tuple[str, str]]  # form -> (before, after) as "status/score"
+    routes: Mapping[str, tuple[str, str]]  # route -> (status before, status after)
+    risks_added: tuple[str, ...]
+    risks_removed: tuple[str, ...]
+    steps: Mapping[str, tuple[str, str]]  # rule id -> (outcome before, outcome after)
+    derived: Mapping[str, tuple[object, object]]
+
+    @property
+    def changed(self) -> bool:
+        """True when anything at all changed."""
+        return any((self.status, self.recommended, self.recommended_route, self.forms,
+                    self.routes, self.risks_added, self.risks_removed, self.steps,
+                    self.derived))
+
+    def render_text(self) -> str:
+        """The differences, one per line."""
+        if not self.changed:
+            return "No change.\n"
+        lines = []
+        for label, pair in (("status", self.status), ("recommended form", self.recommended),
+                            ("recommended route", self.recommended_route)):
+            if pair:
+                lines.append(f"{label}: {pair[0]} -> {pair[1]}")
+        lines += [f"form {k}: {a} -> {b}" for k, (a, b) in self.forms.items()]
+        lines += [f"route {k}: {a} -> {b}" for k, (a, b) in self.routes.items()]
+        lines += [f"risk added: {r}" for r in self.risks_added]
+        lines += [f"risk removed: {r}" for r in self.risks_removed]
+        lines += [f"rule {k}: {a} -> {b}" for k, (a, b) in self.steps.items()]
+        lines += [f"derived {k}: {a} -> {b}" for k, (a, b) in self.derived.items()]
+        return "\n".join(lines) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.render_text() + "```\n"
+
+
+def _pair(a: object, b: object) -> Any:
+    return None if a == b else (a, b)
+
+
+def diff(before: Advice, after: Advice) -> AdviceDiff:
+    """Every difference between two advices: outcome, ranking, routes, risks, trace."""
+    forms = {o.id: f"{o.status.value}/{o.score}" for o in before.ranking}
+    forms_after = {o.id: f"{o.status.value}/{o.score}" for o in after.ranking}
+    routes = {r.id: r.status.value for r in before.procurement.routes}
+    routes_after = {r.id: r.status.value for r in after.procurement.routes}
+    steps = {s.rule_id: s.outcome.value for s in before.trace}
+    steps_after = {s.rule_id: s.outcome.value for s in after.trace}
+    risks = {r.rule_id for r in before.risks}
+    risks_after = {r.rule_id for r in after.risks}
+
+    def changed(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+        return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+
+    return AdviceDiff(
+        status=_pair(before.status.value, after.status.value),
+        recommended=_pair(before.recommended, after.recommended),
+        recommended_route=_pair(before.procurement.recommended_route,
+                                after.procurement.recommended_route),
+        forms=changed(forms, forms_after), routes=changed(routes, routes_after),
+        risks_added=tuple(sorted(risks_after - risks)),
+        risks_removed=tuple(sorted(risks - risks_after)),
+        steps=changed(steps, steps_after),
+        derived=changed(dict(before.derived), dict(after.derived)))
+
+
+def what_if(advice: Advice, changes: Mapping[str, object]) -> tuple[Advice, AdviceDiff]:
+    """Advise again with some facts changed; returns the new advice and the diff."""
+    _check_facts(changes)
+    changed = advice.case.with_facts(changes)
+    after = advise(changed, as_of=advice.as_of, rules=advice.pack)
+    return after, diff(advice, after)
+
+
+def _check_facts(facts: Iterable[str]) -> None:
+    for fact in facts:
+        if fact not in case_facts():
+            hint = did_you_mean(fact, case_facts())
+            raise FormselectError(f"unknown fact {fact!r}" + (f"; {hint}" if hint else ""))
+
+
+@attrs.frozen
+class SweepRow:
+    """The outcome for one value of the swept fact."""
+
+    value: object
+    status: str
+    recommended: str | None
+    recommended_route: str | None
+    regime: str | None
+    error: str = ""  # the value contradicts other facts of the case
+
+    @classmethod
+    def of(cls, value: object, result: Standing) -> SweepRow:
+        """A row from a standing."""
+        return cls(value, result.status.value, result.recommended,
+                   result.procurement.recommended_route, result.procurement.regime)
+
+
+def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: dt.date | None = None,
+          rules: RulesLike = None) -> tuple[SweepRow, ...]:
+    """The outcome for each value of one fact, all else equal."""
+    _check_facts([fact])
+    base = _resolve_case(case)
+    pack = _resolve_rules(rules)
+    day = _as_of(base, as_of)
+    rows = []
+    for value in values:
+        changed = try_change(base, {fact: value})
+        if changed is None:
+            rows.append(SweepRow(value, "", None, None, None, "contradicts other facts"))
+        else:
+            rows.append(SweepRow.of(value, quick_standing(pack, changed, day)))
+    return tuple(rows)
+
+
+@attrs.frozen
+class Flip:
+    """A threshold: the outcome below ``at`` differs from the outcome at and above it."""
+
+    fact: str
+    at: object
+    below: SweepRow
+    above: SweepRow
+
+    def __str__(self) -> str:
+        def show(row: SweepRow) -> str:
+            return f"{row.recommended or row.status}, route {row.recommended_route}"
+        return f"{self.fact} at {self.at}: {show(self.below)} -> {show(self.above)}"
+
+
+def _as_of(case: Case, as_of: dt.date | None) -> dt.date:
+    day = as_of or case.procurement.start_date
+    if day is None:
+        raise FormselectError("as_of is needed: the case has no procurement.start_date")
+    return day
+
+
+def flips(case: CaseLike, fact: str, as_of: dt.date | None = None,
+          rules: RulesLike = None) -> tuple[Flip, ...]:
+    """Every value of a numeric or date fact at which the outcome changes."""
+    _check_facts([fact])
+    spec = case_facts()[fact]
+    if spec.kind not in (FactKind.INT, FactKind.NUMBER, FactKind.DATE):
+        raise FormselectError(f"{fact!r} is {spec.kind}; flips() needs a number or a date "
+                              "(use sweep() for other facts)")
+    base = _resolve_case(case)
+    pack = _resolve_rules(rules)
+    day = _as_of(base, as_of)
+    points = sorted({v for v in _literals(pack).get((fact, "value"), ())
+                     if not isinstance(v, bool) and isinstance(v, int | float | dt.date)},
+                    key=lambda v: (str(type(v)), v))
+    found = []
+    for point in points:
+        below_value: object
+        if isinstance(point, dt.date):
+            below_value = point - dt.timedelta(days=1)
+        else:
+            below_value = point - (1 if spec.kind is FactKind.INT else 1e-6)
+        rows = sweep(base, fact, [below_value, point], day, pack)
+        if not rows[0].error and not rows[1].error and \
+                attrs.evolve(rows[0], value=None) != attrs.evolve(rows[1], value=None):
+            # "at" is the first value of the new outcome: for ">" rules it is just above
+            found.append(Flip(fact, point, rows[0], rows[1]))
+        above = sweep(base, fact, [point, _just_above(point, spec.kind)], day, pack)
+        if not above[0].error and not above[1].error and \
+                attrs.evolve(above[0], value=None) != attrs.evolve(above[1], value=None):
+            found.append(Flip(fact, above[1].value, above[0], above[1]))
+    return tuple(found)
+
+
+def _just_above(point: object, kind: FactKind) -> object:
+    if isinstance(point, dt.date):
+        return point + dt.timedelta(days=1)
+    assert isinstance(point, int | float)
+    return point + (1 if kind is FactKind.INT else 1e-6)
