@@ -145,5 +145,5 @@ def _date_candidates(pack: Pack, fact: str, as_of: dt.date) -> list[object]:
             anniversary = _anniversary(as_of, as_of.year - whole)
             for days in (-1, 1):
                 out[anniversary + dt.timedelta(days=days)] = None
-    dates: list[object] = sorted(out)
+    dates: list[object] = [*sorted(out)]
     return dates
