@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from .advice import Advice
+from .advice import Advice, RouteStatus
 from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules, advise
 from .case import Case
 from .decide import Standing
@@ -121,13 +121,23 @@ class SweepRow:
     recommended: str | None
     recommended_route: str | None
     regime: str | None
+    available_routes: tuple[str, ...] = ()  # routes available (with or without risk)
     error: str = ""  # the value contradicts other facts of the case
 
     @classmethod
     def of(cls, value: object, result: Standing) -> SweepRow:
         """A row from a standing."""
+        usable = tuple(r.id for r in result.procurement.routes
+                       if r.status in (RouteStatus.AVAILABLE, RouteStatus.AVAILABLE_WITH_RISK))
         return cls(value, result.status.value, result.recommended,
-                   result.procurement.recommended_route, result.procurement.regime)
+                   result.procurement.recommended_route, result.procurement.regime,
+                   tuple(sorted(usable)))
+
+    @property
+    def outcome(self) -> tuple[object, ...]:
+        """Everything but the value: what a flip compares."""
+        return (self.status, self.recommended, self.recommended_route, self.regime,
+                self.available_routes, self.error)
 
 
 def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: dt.date | None = None,
@@ -141,7 +151,7 @@ def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: dt.date | 
     for value in values:
         changed = try_change(base, {fact: value})
         if changed is None:
-            rows.append(SweepRow(value, "", None, None, None, "contradicts other facts"))
+            rows.append(SweepRow(value, "", None, None, None, (), "contradicts other facts"))
         else:
             rows.append(SweepRow.of(value, quick_standing(pack, changed, day)))
     return tuple(rows)
@@ -149,17 +159,19 @@ def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: dt.date | 
 
 @attrs.frozen
 class Flip:
-    """A threshold: the outcome below ``at`` differs from the outcome at and above it."""
+    """A threshold: the outcome changes at ``at`` (``>=`` rules) or just above it (``>``)."""
 
     fact: str
     at: object
+    starts: str  # "at" (the new outcome includes the threshold) or "above"
     below: SweepRow
     above: SweepRow
 
     def __str__(self) -> str:
         def show(row: SweepRow) -> str:
-            return f"{row.recommended or row.status}, route {row.recommended_route}"
-        return f"{self.fact} at {self.at}: {show(self.below)} -> {show(self.above)}"
+            return f"{row.recommended or row.status}, route {row.recommended_route}, " \
+                   f"available: {', '.join(row.available_routes) or 'none'}"
+        return f"{self.fact} {self.starts} {self.at}: {show(self.below)} -> {show(self.above)}"
 
 
 def _as_of(case: Case, as_of: dt.date | None) -> dt.date:
@@ -185,25 +197,20 @@ def flips(case: CaseLike, fact: str, as_of: dt.date | None = None,
                     key=lambda v: (str(type(v)), v))
     found = []
     for point in points:
-        below_value: object
-        if isinstance(point, dt.date):
-            below_value = point - dt.timedelta(days=1)
-        else:
-            below_value = point - (1 if spec.kind is FactKind.INT else 1e-6)
-        rows = sweep(base, fact, [below_value, point], day, pack)
-        if not rows[0].error and not rows[1].error and \
-                attrs.evolve(rows[0], value=None) != attrs.evolve(rows[1], value=None):
-            # "at" is the first value of the new outcome: for ">" rules it is just above
-            found.append(Flip(fact, point, rows[0], rows[1]))
-        above = sweep(base, fact, [point, _just_above(point, spec.kind)], day, pack)
-        if not above[0].error and not above[1].error and \
-                attrs.evolve(above[0], value=None) != attrs.evolve(above[1], value=None):
-            found.append(Flip(fact, above[1].value, above[0], above[1]))
+        before, at, after = sweep(base, fact, [_step(point, spec.kind, -1), point,
+                                               _step(point, spec.kind, +1)], day, pack)
+        if before.error or at.error or after.error:
+            continue
+        if before.outcome != at.outcome:
+            found.append(Flip(fact, point, "at", before, at))
+        elif at.outcome != after.outcome:
+            found.append(Flip(fact, point, "above", at, after))
     return tuple(found)
 
 
-def _just_above(point: object, kind: FactKind) -> object:
+def _step(point: object, kind: FactKind, direction: int) -> object:
+    """The nearest value below (-1) or above (+1) a threshold."""
     if isinstance(point, dt.date):
-        return point + dt.timedelta(days=1)
+        return point + dt.timedelta(days=direction)
     assert isinstance(point, int | float)
-    return point + (1 if kind is FactKind.INT else 1e-6)
+    return point + direction * (1 if kind is FactKind.INT else 1e-6)

@@ -51,7 +51,11 @@ class Change:
 
     def __str__(self) -> str:
         def show(value: object) -> str:
-            return "unknown" if value is None else str(json_value(value))
+            if value is None:
+                return "unknown"
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            return str(json_value(value))
         return f"{self.fact}: {show(self.before)} -> {show(self.after)}"
 
 
@@ -126,38 +130,58 @@ def _unmet_favour(advice: Advice, pack: Pack, option: str) -> list[Blocker]:
     out = []
     for rule in pack.rules:
         step = advice.step(rule.id)
-        if option in rule.favour and step.outcome in (Outcome.NOT_MET, Outcome.UNKNOWN):
-            out.append(_blocker(advice, rule.id, f"would favour it (+{rule.favour[option]}) "
-                                "but its conditions are not met"))
+        if option not in rule.favour:
+            continue
+        weight = rule.favour[option]
+        if step.outcome in (Outcome.NOT_MET, Outcome.UNKNOWN):
+            out.append(_blocker(advice, rule.id, f"would favour it (+{weight}) but its "
+                                "conditions are not met"))
+        elif step.outcome is Outcome.NOT_IN_FORCE:
+            until = rule.valid_until.isoformat() if rule.valid_until else "open"
+            out.append(_blocker(advice, rule.id, f"would favour it (+{weight}) but is not in "
+                                f"force on {advice.as_of.isoformat()} (in force "
+                                f"{rule.valid_from.isoformat()} to {until})"))
     return out
+
+
+def _distance(combo: tuple[Change, ...]) -> float:
+    """How far a combination moves the case: numeric changes by size, others count 0."""
+    total = 0.0
+    for change in combo:
+        before, after = change.before, change.after
+        if isinstance(before, int | float) and isinstance(after, int | float) \
+                and not isinstance(before, bool) and not isinstance(after, bool):
+            total += abs(after - before)
+    return total
 
 
 def _search(pack: Pack, advice: Advice, facts: Sequence[str],
             goal: Callable[[Standing], bool]) -> list[tuple[Change, ...]]:
+    """Minimal sets of changes achieving the goal: one (the smallest move) per set of facts."""
     case, as_of = advice.case, advice.as_of
     singles: list[Change] = []
     for fact in facts:
         before = case.get(fact)
         singles += [Change(fact, before, v) for v in candidate_values(pack, fact, before, as_of)]
     budget = MAX_EVALUATIONS
-    found: list[tuple[Change, ...]] = []
+    best: dict[frozenset[str], tuple[Change, ...]] = {}
     for size in (1, 2):
         for combo in itertools.combinations(singles, size):
-            if len({c.fact for c in combo}) < size:
+            names = frozenset(c.fact for c in combo)
+            if len(names) < size or any(k < names for k in best):
+                continue  # two values of one fact, or a superset of a smaller solution
+            if names in best and _distance(best[names]) <= _distance(combo):
                 continue
-            if any(set(combo) >= set(f) for f in found):
-                continue  # not minimal
             budget -= 1
             if budget < 0:
-                return found
+                break
             changed = try_change(case, {c.fact: c.after for c in combo})
             if changed is not None and goal(quick_standing(pack, changed, as_of)):
-                found.append(combo)
-                if len(found) >= MAX_COUNTERFACTUALS:
-                    return found
-        if found:
-            return found
-    return found
+                best[names] = combo
+        if best:
+            break
+    ranked = sorted(best.values(), key=lambda c: (len(c), _distance(c), [x.fact for x in c]))
+    return ranked[:MAX_COUNTERFACTUALS]
 
 
 def why_not(advice: Advice, option: str) -> WhyNot:
