@@ -36,7 +36,7 @@ from .errors import EngineError
 from .facts import engine_key, engine_value
 from .pack import Pack
 
-__all__ = ["DurableRun", "compile_condition", "run"]
+__all__ = ["MAX_GROUPS", "DurableRun", "compile_condition", "engine_limit_problem", "run"]
 
 _ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
 
@@ -61,33 +61,62 @@ def compile_condition(node: Condition, negate: bool = False) -> dict[str, Any]:
     if isinstance(node, Not):
         return compile_condition(node.item, not negate)
     if isinstance(node, All | Any_):
-        parts = [compile_condition(item, negate) for item in node.items]
         conjunction = isinstance(node, All) != negate  # De Morgan holds in Kleene logic
-        return {"$and": parts} if conjunction else {"$or": parts}
+        key = "$and" if conjunction else "$or"
+        parts: list[dict[str, Any]] = []
+        for item in node.items:
+            part = compile_condition(item, negate)
+            # flatten a group of the same kind: durable caps the groups in one rule
+            parts += part[key] if set(part) == {key} else [part]
+        return parts[0] if len(parts) == 1 else {key: parts}
     return _compile_atom(node.negated() if negate else node)
 
 
 def _compile_atom(atom: Compare) -> dict[str, Any]:
     key = engine_key(atom.fact, atom.measure)
-    exists = {"$ex": {key: 1}}
     if atom.op == "known":
-        return exists
+        return {"$ex": {key: 1}}
     if atom.op == "unknown":
         return {"$nex": {key: 1}}
     if atom.op in ("contains", "not contains"):
         return {f"{key}__{atom.value}": atom.op == "contains"}
     values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
     plain = [engine_value(v) for v in values]
+    # durable's comparisons (including $neq) never match a missing attribute, which is
+    # exactly "definitely true" for an unknown fact: no existence guard is needed
     if atom.op == "==":
         return {key: plain[0]}
     if atom.op == "in":
-        return {"$or": [{key: v} for v in plain]}
+        return {key: plain[0]} if len(plain) == 1 else {"$or": [{key: v} for v in plain]}
     if atom.op == "!=":
-        return {"$and": [exists, {"$neq": {key: plain[0]}}]}
+        return {"$neq": {key: plain[0]}}
     if atom.op == "not in":
-        return {"$and": [exists, *({"$neq": {key: v}} for v in plain)]}
+        parts = [{"$neq": {key: v}} for v in plain]
+        return parts[0] if len(parts) == 1 else {"$and": parts}
     ops = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
     return {ops[atom.op]: {key: plain[0]}}
+
+
+MAX_GROUPS = 15  # durable_rules: 32 expression slots per rule (rete.h), two per and/or group
+
+
+def count_groups(pattern: object) -> int:
+    """The and/or groups in a compiled pattern (each takes two of durable's slots)."""
+    if isinstance(pattern, dict):
+        own = sum(1 for k in pattern if k in ("$and", "$or"))
+        return own + sum(count_groups(v) for v in pattern.values())
+    if isinstance(pattern, list):
+        return sum(count_groups(v) for v in pattern)
+    return 0
+
+
+def engine_limit_problem(condition: Condition) -> str:
+    """Why the engine cannot run a condition, or ``""``; checked when a pack loads."""
+    groups = 1 + count_groups(compile_condition(condition))  # + the rule's own stage group
+    if groups > MAX_GROUPS:
+        return (f"the condition needs {groups} and/or groups; the engine allows {MAX_GROUPS} "
+                "per rule (split it into derived facts)")
+    return ""
 
 
 class _Adapter:
@@ -126,7 +155,8 @@ class _Adapter:
                                              {"$gte": {"as_of": rule.valid_from.toordinal()}}]
             if rule.valid_until is not None:
                 pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
-            pattern.append(compile_condition(rule.condition))
+            condition = compile_condition(rule.condition)
+            pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
             rules[rule.id] = {"all": [{"m": {"$and": pattern}}], "pri": 1,
                               "run": self._recorder(rule.id)}
         for stage in range(pack.strata):

@@ -80,7 +80,7 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
 
     ``case`` is a :class:`Case`, a dict in the case-file layout, or a path to a case file.
     ``as_of`` is the date the law is applied — for procurement, the date the procurement
-    starts; it defaults to the case's ``procurement.start_date``. ``rules`` is a loaded
+    starts; it defaults to the case's own ``as_of``, then its ``procurement.start_date``. ``rules`` is a loaded
     :class:`Pack`, a rule folder or file (or several), or None for the built-in pack.
     """
     the_case = _resolve_case(case)
@@ -93,10 +93,11 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
             raise FormselectError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD") \
                 from None
     if as_of is None:
-        if start is None:
-            raise FormselectError("as_of is needed: the case has no procurement.start_date; "
-                                  "pass as_of=YYYY-MM-DD (the date the law is applied)")
-        as_of = start
+        as_of = the_case.as_of or start
+        if as_of is None:
+            raise FormselectError("as_of is needed: the case has neither as_of nor "
+                                  "procurement.start_date; pass as_of=YYYY-MM-DD (the date "
+                                  "the law is applied)")
     elif start is not None and start != as_of:
         notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
                      f"then; the case records a start date of {start.isoformat()}.")

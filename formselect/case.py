@@ -274,6 +274,9 @@ class Case:
 
     name: str = attrs.field(default="", kw_only=True)
     notes: str = attrs.field(default="", kw_only=True)
+    # the date to assess the case at when advise() is given none; before the procurement
+    # start date, which is the default otherwise
+    as_of: dt.date | None = attrs.field(default=None, kw_only=True)
     service: Service = _section(Service)
     ownership: Ownership = _section(Ownership)
     money: Money = _section(Money)

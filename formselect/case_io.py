@@ -35,7 +35,7 @@ from .vocabulary import SECTIONS, case_facts, did_you_mean, section_fields
 __all__ = ["UNKNOWN", "case_from_dict", "case_to_dict", "dump_case", "load_case", "loads_case"]
 
 UNKNOWN = "unknown"
-TOP_LEVEL = ("name", "notes")
+TOP_LEVEL = ("name", "notes", "as_of")
 MAX_CASE_BYTES = 1_000_000
 MAX_TEXT = 10_000  # characters in name / notes
 
@@ -60,7 +60,15 @@ def _check(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[P
     allowed = [*TOP_LEVEL, *SECTIONS]
     everything = [*allowed, *case_facts()]
     for key, value in data.items():
-        if key in TOP_LEVEL:
+        if key == "as_of":
+            day = converter_for(dt.date)(value)
+            if value is not None and value != UNKNOWN:
+                if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+                    clean[key] = day
+                else:
+                    problems.append(Problem(key, "invalid value", _short(value),
+                                            "a date such as 2026-06-01", source=source))
+        elif key in TOP_LEVEL:
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 problems.append(Problem(key, "invalid value", _short(value),
                                         f"text of at most {MAX_TEXT:,} characters",
@@ -144,7 +152,8 @@ def _case_errors(exc: BaseException) -> list[CaseError]:
 
 def case_to_dict(case: Case) -> dict[str, Any]:
     """Plain data (dates stay dates); unknown facts and empty sections are left out."""
-    data: dict[str, Any] = {k: getattr(case, k) for k in TOP_LEVEL if getattr(case, k)}
+    data: dict[str, Any] = {k: getattr(case, k) for k in TOP_LEVEL
+                            if getattr(case, k) not in (None, "")}
     for section in SECTIONS:
         facts = {f.name: _plain(getattr(getattr(case, section), f.name))
                  for f in section_fields(section)}

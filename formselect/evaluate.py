@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import attrs
 
 from .conditions import All, Any_, Compare, Condition, Not
+from .facttypes import quantise
 
 __all__ = ["AtomResult", "compare", "explain", "truth", "years_since_key"]
 
@@ -37,7 +38,10 @@ def compare(atom: Compare, actual: object) -> Truth:
         return actual is None
     if actual is None:
         return None
-    value = atom.value
+    # numbers compare as whole thousandths, exactly as the engine compares them
+    actual = quantise(actual)
+    value = tuple(quantise(v) for v in atom.value) if isinstance(atom.value, tuple) \
+        else quantise(atom.value)
     op = atom.op
     if op == "==":
         return bool(actual == value)

@@ -12,10 +12,11 @@ from enum import Enum
 
 from .case import Case
 from .evaluate import years_since_key
-from .facttypes import FactKind
+from .facttypes import RESOLUTION, FactKind, quantise
 from .vocabulary import case_facts
 
-__all__ = ["case_view", "engine_key", "engine_message", "engine_value", "years_between"]
+__all__ = ["RESOLUTION", "case_view", "engine_key", "engine_message", "engine_value",
+           "quantise", "years_between"]
 
 
 def years_between(earlier: dt.date, later: dt.date) -> float:
@@ -31,6 +32,8 @@ def years_between(earlier: dt.date, later: dt.date) -> float:
     if _anniversary(earlier, later.year) > later:
         years -= 1
     start = _anniversary(earlier, earlier.year + years)
+    if start.year == dt.MAXYEAR:  # no next anniversary to measure the fraction against
+        return sign * (years + (later - start).days / 365.2425)
     end = _anniversary(earlier, earlier.year + years + 1)
     return sign * (years + (later - start).days / (end - start).days)
 
@@ -72,8 +75,8 @@ def engine_key(name: str, measure: str = "value") -> str:
 
 
 def engine_value(value: object) -> object:
-    """Dates travel to the engine as day numbers so that they compare as numbers."""
-    return value.toordinal() if isinstance(value, dt.date) else value
+    """Dates travel to the engine as day numbers and numbers as thousandths."""
+    return value.toordinal() if isinstance(value, dt.date) else quantise(value)
 
 
 def engine_message(view: Mapping[str, object]) -> dict[str, object]:
@@ -83,10 +86,11 @@ def engine_message(view: Mapping[str, object]) -> dict[str, object]:
     for name, value in view.items():
         if name.startswith("years_since("):
             fact = name[len("years_since("):-1]
-            message[engine_key(fact, "years_since")] = value
+            message[engine_key(fact, "years_since")] = engine_value(value)
             continue
         spec = specs.get(name)
         if spec is not None and spec.kind is FactKind.SET:
+            message[engine_key(name)] = len(value)  # type: ignore[arg-type]  # for 'is known'
             for member in spec.values:
                 message[f"{engine_key(name)}__{member}"] = member in value  # type: ignore[operator]
         elif spec is not None and spec.kind is FactKind.CODES:

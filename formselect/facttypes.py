@@ -13,9 +13,26 @@ from typing import Any
 
 import attrs
 
-__all__ = ["FactKind", "TypeInfo", "check_value", "converter_for", "type_info"]
+__all__ = ["RESOLUTION", "FactKind", "TypeInfo", "check_value", "converter_for", "quantise",
+           "type_info"]
 
 CPV_PATTERN = re.compile(r"^\d{8}(-\d)?$")
+RESOLUTION = 1000  # numbers are compared to a thousandth (0.001% or £0.001)
+
+
+
+def quantise(value: object) -> object:
+    """A number as a whole count of thousandths; other values unchanged.
+
+    Both backends compare numbers this way. The engine needs it: durable_rules' JSON parser
+    rejects exponents (``1e-05``), which Python writes for small floats, and whole numbers
+    never have one. Money up to £10^12 stays exact in the engine's doubles (< 2^53).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return round(value * RESOLUTION)
+
+
 
 
 class FactKind(StrEnum):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._durable import engine_limit_problem
 from .conditions import ConditionSyntaxError, facts_read, parse
 from .errors import Problem
 from .facttypes import FactKind
@@ -99,8 +100,13 @@ def _check_condition(raw: _RawRule, specs: Mapping[str, FactSpec], report: Any) 
     except ConditionSyntaxError as exc:
         report(f".when (column {exc.column})", exc.message, raw.when, exc.expected)
         return None
-    for p in check_condition(condition, specs):
+    problems = check_condition(condition, specs)
+    for p in problems:
         report(f".when (column {p.column})", p.message, p.found, p.expected, p.suggestion)
+    limit = "" if problems else engine_limit_problem(condition)
+    if limit:
+        report(".when", "condition too complex for the engine", raw.when[:60] + "...",
+               limit)
     return condition
 
 

@@ -23,12 +23,22 @@ from cattrs.errors import ForbiddenExtraKeysError
 from .errors import Problem, RulePackError
 from .facttypes import FactKind
 from .pack import DerivedFact, Option, Pack, Reference, Risk, Rule, Severity, Step
-from .vocabulary import did_you_mean
+from .vocabulary import case_facts, did_you_mean
 
 __all__ = ["MAX_FILE_BYTES", "MAX_RULES", "load_pack"]
 
 MAX_FILE_BYTES = 2_000_000  # one rule file
 MAX_RULES = 20_000  # rules in one pack
+MAX_FACT_KEYS = 255  # durable_rules: MAX_OBJECT_PROPERTIES in state.h
+
+
+def engine_keys_needed(derived: int) -> int:
+    """Values the engine's case fact can carry: case facts (a set as one key per member plus
+    one), a years_since value per date, as_of, stage, sid and every derived fact."""
+    keys = 3 + derived
+    for spec in case_facts().values():
+        keys += {FactKind.SET: 1 + len(spec.values), FactKind.DATE: 2}.get(spec.kind, 1)
+    return keys
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 DERIVED_KINDS = (FactKind.BOOL, FactKind.ENUM, FactKind.NUMBER)
@@ -326,6 +336,12 @@ def load_pack(*paths: str | Path) -> Pack:
 
     rules = build_rules(builder.rules, {k: v for k, (v, _) in builder.options.items()},
                         {k: v for k, (v, _) in builder.facts.items()}, problems)
+    keys = engine_keys_needed(len(builder.facts))
+    if keys > MAX_FACT_KEYS:
+        allowed = len(builder.facts) - keys + MAX_FACT_KEYS
+        problems.append(Problem("", "too many derived facts for the engine",
+                                len(builder.facts), f"at most {allowed} derived facts (the "
+                                f"engine holds at most {MAX_FACT_KEYS} values per fact)"))
     if len(rules) > MAX_RULES:
         problems.append(Problem("", "too many rules", len(rules), f"at most {MAX_RULES:,}"))
     metas = [m for m, _ in builder.meta]

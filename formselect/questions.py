@@ -111,7 +111,7 @@ def next_questions(case: CaseLike, as_of: dt.date | None = None, rules: RulesLik
     """Unknown facts, most decisive first."""
     the_case = _resolve_case(case)
     pack = _resolve_rules(rules)
-    day = as_of or the_case.procurement.start_date
+    day = as_of or the_case.as_of or the_case.procurement.start_date
     if day is None:
         raise FormselectError("as_of is needed: the case has no procurement.start_date")
     base, facts = _undecided(pack, the_case, day)

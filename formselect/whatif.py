@@ -18,7 +18,7 @@ from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules, advise
 from .case import Case
 from .decide import Standing
 from .errors import FormselectError
-from .facttypes import FactKind
+from .facttypes import RESOLUTION, FactKind
 from .search import _literals, quick_standing, try_change
 from .vocabulary import case_facts, did_you_mean
 
@@ -175,7 +175,7 @@ class Flip:
 
 
 def _as_of(case: Case, as_of: dt.date | None) -> dt.date:
-    day = as_of or case.procurement.start_date
+    day = as_of or case.as_of or case.procurement.start_date
     if day is None:
         raise FormselectError("as_of is needed: the case has no procurement.start_date")
     return day
@@ -213,4 +213,5 @@ def _step(point: object, kind: FactKind, direction: int) -> object:
     if isinstance(point, dt.date):
         return point + dt.timedelta(days=direction)
     assert isinstance(point, int | float)
-    return point + direction * (1 if kind is FactKind.INT else 1e-6)
+    # numbers compare to a thousandth, so that is the nearest distinct value
+    return point + direction * (1 if kind is FactKind.INT else 1 / RESOLUTION)
