@@ -23,15 +23,18 @@ from .advice import (
     TraceStep,
 )
 from .api import advise, builtin_pack, load_rules, version
+from .batch import BatchResult, BatchRow, advise_many, advise_stream
 from .case import Case, Membership, Money, Ownership, Service, Transfer
 from .case import Procurement as ProcurementFacts
 from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_case
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
+from .grid import GridTable, grid
 from .pack import Pack, Reference, Rule, Severity
 from .questions import Interview, Question, next_questions
 from .render import render_markdown, render_text
 from .report_html import render_html
+from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
 from .serialize import advice_from_json, advice_to_dict, advice_to_json
 from .vocabulary import case_facts
 from .whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
@@ -43,6 +46,8 @@ __all__ = [
     "Advice",
     "AdviceDiff",
     "Backend",
+    "BatchResult",
+    "BatchRow",
     "Blocker",
     "Case",
     "CaseError",
@@ -53,6 +58,7 @@ __all__ = [
     "Flip",
     "FormStatus",
     "FormselectError",
+    "GridTable",
     "Interview",
     "Membership",
     "Money",
@@ -71,6 +77,8 @@ __all__ = [
     "RouteStatus",
     "Rule",
     "RulePackError",
+    "Scenario",
+    "ScenarioResult",
     "Service",
     "Severity",
     "Status",
@@ -85,6 +93,8 @@ __all__ = [
     "advice_to_dict",
     "advice_to_json",
     "advise",
+    "advise_many",
+    "advise_stream",
     "builtin_pack",
     "case_facts",
     "case_from_dict",
@@ -92,13 +102,17 @@ __all__ = [
     "diff",
     "dump_case",
     "flips",
+    "grid",
     "load_case",
     "load_rules",
+    "load_scenarios",
     "loads_case",
     "next_questions",
     "render_html",
     "render_markdown",
     "render_text",
+    "run_scenario",
+    "run_scenarios",
     "sweep",
     "version",
     "what_if",

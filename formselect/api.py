@@ -80,8 +80,9 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
 
     ``case`` is a :class:`Case`, a dict in the case-file layout, or a path to a case file.
     ``as_of`` is the date the law is applied — for procurement, the date the procurement
-    starts; it defaults to the case's own ``as_of``, then its ``procurement.start_date``. ``rules`` is a loaded
-    :class:`Pack`, a rule folder or file (or several), or None for the built-in pack.
+    starts; it defaults to the case's own ``as_of``, then its ``procurement.start_date``.
+    ``rules`` is a loaded :class:`Pack`, a rule folder or file (or several), or None for the
+    built-in pack.
     """
     the_case = _resolve_case(case)
     notes = []

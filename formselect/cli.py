@@ -1,6 +1,11 @@
 """The ``formselect`` command line. Errors print one located line each, never a traceback.
 
-Exit codes: 0 success; 1 bad input (case, rules, dates); 2 bad usage; 3 engine failure.
+Exit codes: 0 success; 1 bad input (case, rules, dates, scenario files), a batch with rows
+in error, or a scenario that failed; 2 bad usage; 3 engine failure.
+
+Each command is a parser (``_parser``) and a handler (``_handlers``) returning the text for
+standard output, or the text and an exit code. ``batch`` and ``test`` live in their own
+modules (``batch_cli``, ``scenarios_cli``) and are wired in here.
 """
 
 from __future__ import annotations
@@ -8,9 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import batch_cli, scenarios_cli
 from .api import advise, builtin_pack, load_rules, version
 from .errors import EngineError, FormselectError, _ProblemsError
 from .pack import Pack
@@ -20,6 +26,8 @@ from .serialize import advice_to_json
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+
+Handler = Callable[[argparse.Namespace], "str | tuple[str, int]"]
 
 
 def _date(text: str) -> dt.date:
@@ -55,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     _rules_options(show)
     check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
     check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
+
+    batch_cli.add_parser(commands, _rules_options, _date)
+    scenarios_cli.add_parser(commands, _rules_options)
+    # interview: register its parser here (interview_cli.add_parser(commands)) and its
+    # handler in _handlers below.
     return parser
 
 
@@ -108,11 +121,22 @@ def _rules(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _handlers() -> dict[str, Handler]:
+    return {
+        "advise": _advise,
+        "rules": _rules,
+        "batch": lambda args: batch_cli.run(args, _pack(args)),
+        "test": lambda args: scenarios_cli.run(
+            args, _pack(args) if args.rules or args.replace_rules else None),
+        # "interview": interview_cli.run,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        output = _advise(args) if args.command == "advise" else _rules(args)
+        result = _handlers()[args.command](args)
     except _ProblemsError as exc:
         for problem in exc.problems:
             print(f"formselect: error: {problem}", file=sys.stderr)
@@ -123,5 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FormselectError as exc:
         print(f"formselect: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    output, code = result if isinstance(result, tuple) else (result, EXIT_OK)
     sys.stdout.write(output)
-    return EXIT_OK
+    return code

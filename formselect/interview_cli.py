@@ -33,7 +33,8 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sy
     """Run the interview on the given streams; returns the closing summary text."""
     case = load_case(args.start) if args.start else Case()
     # the command line is the one place a default "today" makes sense (UK time)
-    as_of = args.as_of or case.as_of or case.procurement.start_date or dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(dt.UTC).date()
+    as_of = args.as_of or case.as_of or case.procurement.start_date or today
     interview = Interview(case, as_of)
     print(f"formselect interview, law as at {as_of.isoformat()}. Answer each question; "
           "type 'don't know' (or just Enter) to skip, 'stop' to finish.", file=stdout)
