@@ -130,16 +130,17 @@ def case_from_dict(data: Mapping[str, Any], source: str = "") -> Case:
                                  type(data).__name__, "a dict / TOML table / JSON object",
                                  source=source)])
     clean, problems = _check(data, source)
-    if problems:
-        raise CaseError(problems)
     try:
-        return CONVERTER.structure(clean, Case)
+        case = CONVERTER.structure(clean, Case)
     except (CaseError, cattrs.BaseValidationError) as exc:  # cross-field contradictions
         found = _case_errors(exc)
         if not found:
             raise
-        raise CaseError([attrs.evolve(p, source=source) for e in found
-                         for p in e.problems]) from None
+        # reported together with any field problems: every problem in one pass
+        problems += [attrs.evolve(p, source=source) for e in found for p in e.problems]
+    if problems:
+        raise CaseError(problems)
+    return case
 
 
 def _case_errors(exc: BaseException) -> list[CaseError]:
@@ -177,7 +178,8 @@ def loads_case(text: str, fmt: str = "toml", source: str = "") -> Case:
     """Parse a case from TOML or JSON text."""
     try:
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integer literals over Python's digit limit
         raise CaseError([Problem("", f"invalid {fmt.upper()}: {exc}", source=source,
                                  expected=f"a valid {fmt.upper()} document")]) from None
     return case_from_dict(data, source)

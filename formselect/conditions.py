@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from collections.abc import Iterator
 from typing import TypeAlias
 
@@ -89,7 +90,8 @@ class Compare:
         left = f"years_since({self.fact})" if self.measure == "years_since" else self.fact
         if self.op in ("known", "unknown"):
             return f"{left} is {self.op}"
-        return f"{left} {self.op} {render_literal(self.value)}"
+        op = "does not contain" if self.op == "not contains" else self.op
+        return f"{left} {op} {render_literal(self.value)}"
 
 
 @attrs.frozen
@@ -134,12 +136,16 @@ def render_literal(value: Literal) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, tuple):
         return "[" + ", ".join(render_literal(v) for v in value) + "]"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        # every digit, never an exponent (the tokenizer reads plain decimals only)
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text or not value.is_integer() else text + ".0"
+    return str(value)
 
 
 def atoms(node: Condition) -> Iterator[Compare]:

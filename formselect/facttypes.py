@@ -16,7 +16,7 @@ import attrs
 __all__ = ["RESOLUTION", "FactKind", "TypeInfo", "check_value", "converter_for", "quantise",
            "type_info"]
 
-CPV_PATTERN = re.compile(r"^\d{8}(-\d)?$")
+CPV_PATTERN = re.compile(r"[0-9]{8}(-[0-9])?")  # used with fullmatch: ASCII digits only
 RESOLUTION = 1000  # numbers are compared to a thousandth (0.001% or £0.001)
 
 
@@ -92,8 +92,11 @@ def converter_for(tp: Any) -> Callable[[Any], Any]:
         if info.kind is FactKind.ENUM and info.enum and isinstance(value, str):
             return _enum_member(info.enum, value)
         if info.kind is FactKind.SET and info.enum and _is_sequence(value):
-            return frozenset(_enum_member(info.enum, v) if isinstance(v, str) else v
-                             for v in value)
+            try:
+                return frozenset(_enum_member(info.enum, v) if isinstance(v, str) else v
+                                 for v in value)
+            except TypeError:  # an unhashable member (a nested list): the check reports it
+                return value
         if info.kind is FactKind.CODES and _is_sequence(value):
             return tuple(value)
         if info.kind is FactKind.DATE and isinstance(value, str):
@@ -135,13 +138,13 @@ def check_value(info: TypeInfo, meta: Mapping[str, Any],
         return None if ok else (value, f"one of {', '.join(info.values)}")
     if kind is FactKind.SET:
         bad = [v for v in value if not isinstance(v, info.enum or ())] \
-            if isinstance(value, frozenset) else [value]
+            if isinstance(value, frozenset) else [value]  # a list: it held unhashable items
         return None if not bad else (bad[0] if len(bad) == 1 else bad,
                                      f"a list drawn from {', '.join(info.values)}")
     if kind is FactKind.CODES:
         if not isinstance(value, tuple):
             return (value, "a list of CPV codes such as [\"85000000-9\"]")
-        bad = [v for v in value if not (isinstance(v, str) and CPV_PATTERN.match(v))]
+        bad = [v for v in value if not (isinstance(v, str) and CPV_PATTERN.fullmatch(v))]
         return None if not bad else (bad, "CPV codes of 8 digits, optionally -N (85000000-9)")
     return None if isinstance(value, str) else (value, "text")
 
@@ -157,7 +160,7 @@ def _check_number(kind: FactKind, meta: Mapping[str, Any],
     else:
         expected = f"a number{span}"
         if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not math.isfinite(value):
+                or (isinstance(value, float) and not math.isfinite(value)):
             return (value, expected)
     if (low is not None and value < low) or (high is not None and value > high):
         return (value, expected)

@@ -49,10 +49,28 @@ def _headline(advice: Advice) -> str:
     return "No viable form: every form is ruled out by the facts given."
 
 
-def _sources(advice: Advice) -> list[Reference]:
+def decisive_rules(advice: Advice) -> set[str]:
+    """The rules behind the outcome an adviser reads: the leaders' reasons, the exclusions,
+    the recommended route's reasons and steps, and the risks."""
+    rules: set[str] = {r.rule_id for r in advice.risks}
+    for option in advice.ranking:
+        if option.status in (FormStatus.RECOMMENDED, FormStatus.TIED):
+            rules.update(option.favoured_by)
+        rules.update(option.excluded_by)
+    route_id = advice.procurement.recommended_route
+    if route_id:
+        route = advice.procurement.route(route_id)
+        rules.update(route.favoured_by)
+        rules.update(s.rule_id for s in route.steps)
+    return rules
+
+
+def _sources(advice: Advice, full: bool = False) -> list[Reference]:
+    """The law behind the summary (or, in full, behind every rule that fired)."""
+    decisive = decisive_rules(advice)
     seen: dict[str, Reference] = {}
     for step in advice.trace:
-        if step.outcome is Outcome.FIRED:
+        if step.outcome is Outcome.FIRED and (full or step.rule_id in decisive):
             for ref in step.references:
                 seen.setdefault(ref.url + ref.provision, ref)
     return list(seen.values())
@@ -102,7 +120,7 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield from (f"{bullet}{n}" for n in advice.notes)
         yield ""
     yield f"{h2}Sources"
-    for ref in _sources(advice):
+    for ref in _sources(advice, full):
         link = f"[{ref.instrument}, {ref.provision}]({ref.url})" if md else str(ref)
         yield f"{bullet}{link}"
     if full:

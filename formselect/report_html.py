@@ -131,7 +131,7 @@ def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) 
              _section("Risks and mitigations", _risks(advice)),
              _section("Sources", ["<ul>" + "".join(
                  f"<li><a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a></li>"
-                 for r in _sources(advice)) + "</ul>"])]
+                 for r in _sources(advice, depth == "full")) + "</ul>"])]
     if depth == "full":
         parts.append(_section("Audit trace", _trace(advice)))
     body = "\n".join(parts)

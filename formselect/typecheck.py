@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Mapping
 
 import attrs
 
 from .conditions import Compare, Condition, atoms, render_literal
-from .facttypes import FactKind
+from .facttypes import RESOLUTION, FactKind
 from .vocabulary import FactSpec, did_you_mean
 
 __all__ = ["ConditionProblem", "check_condition"]
@@ -84,6 +85,11 @@ def _check_literal(atom: Compare, spec: FactSpec, kind: FactKind,
     elif kind in (FactKind.INT, FactKind.NUMBER):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return ConditionProblem(f"{atom.fact!r} is a number", atom.column, found, "a number")
+        exponent = Decimal(repr(value)).as_tuple().exponent
+        if isinstance(exponent, int) and 10 ** -exponent > RESOLUTION:
+            return ConditionProblem("number more precise than formselect compares",
+                                    atom.column, found, f"at most {len(str(RESOLUTION)) - 1} "
+                                    "decimal places (numbers compare to a thousandth)")
         if atom.measure == "value" and not _in_range(spec, value):
             return ConditionProblem(f"impossible value for {atom.fact!r}", atom.column, found,
                                     f"a value from {spec.minimum:g} to {spec.maximum:g}")
