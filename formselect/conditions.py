@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import TypeAlias
 
 import attrs
