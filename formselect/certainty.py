@@ -23,10 +23,7 @@ def unknown_case_facts(rule_ids: Iterable[str], steps: Mapping[str, TraceStep],
                        pack: Pack) -> tuple[str, ...]:
     """Unknown case facts behind some rules, following unknown derived facts to the rules
     that would derive them."""
-    derivers: dict[str, list[Rule]] = {}
-    for rule in pack.rules:
-        for name in rule.derive:
-            derivers.setdefault(name, []).append(rule)
+    derivers = pack.derivers
     found: dict[str, None] = {}
     seen: set[str] = set()
     pending = list(rule_ids)

@@ -30,7 +30,7 @@ from .certainty import assess_certainty
 from .conditions import render_literal
 from .engine import Evaluation
 from .errors import EngineError
-from .evaluate import explain, truth
+from .evaluate import compiled
 from .pack import Option, Pack, Rule, Severity
 
 __all__ = ["Standing", "decide", "json_value", "standing"]
@@ -38,6 +38,8 @@ __all__ = ["Standing", "decide", "json_value", "standing"]
 
 def json_value(value: object) -> object:
     """A case value as JSON-ready data (dates as ISO text, sets as sorted lists)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
@@ -49,7 +51,19 @@ def json_value(value: object) -> object:
     return value
 
 
-def _conclusion(rule: Rule, options: Mapping[str, Option]) -> str:
+_CONCLUSIONS: dict[tuple[str, str], str] = {}
+
+
+def _conclusion(pack: Pack, rule: Rule) -> str:
+    """What the rule concludes when it fires, in words (fixed per pack and rule)."""
+    key = (pack.digest, rule.id)
+    text = _CONCLUSIONS.get(key)
+    if text is None:
+        text = _CONCLUSIONS[key] = _describe(rule, pack.options)
+    return text
+
+
+def _describe(rule: Rule, options: Mapping[str, Option]) -> str:
     def name(option_id: str) -> str:
         return options[option_id].name if option_id in options else option_id
 
@@ -69,24 +83,28 @@ def _conclusion(rule: Rule, options: Mapping[str, Option]) -> str:
 
 
 def _trace(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[TraceStep, ...]:
-    options = pack.options
+    view = evaluation.view
+    shown = {k: json_value(v) for k, v in view.items()}  # once per advice, not per test
     steps = []
     for seq, rule in enumerate(pack.rules, 1):
-        tests = tuple(Test(r.test, r.fact, json_value(r.actual), r.result)
-                      for r in explain(rule.condition, evaluation.view))
+        condition = compiled(rule.condition)
+        results = condition.results(view)
+        tests = tuple(Test(text, atom.fact, shown.get(key), result)
+                      for text, atom, key, result in zip(condition.texts, condition.atoms,
+                                                         condition.keys, results, strict=True))
         if not rule.in_force(as_of):
             outcome = Outcome.NOT_IN_FORCE
         elif rule.id in evaluation.fired:
             outcome = Outcome.FIRED
         else:
-            value = truth(rule.condition, evaluation.view)
+            value = condition.combine(results)
             if value is True:  # the engine and the evaluator must never disagree
                 raise EngineError(f"rule {rule.id!r}: the engine did not fire a rule whose "
                                   "condition holds; please report this with the case")
             outcome = Outcome.UNKNOWN if value is None else Outcome.NOT_MET
         steps.append(TraceStep(
             seq=seq, rule_id=rule.id, title=rule.title, outcome=outcome, when=rule.when,
-            tests=tests, conclusion=_conclusion(rule, options), explanation=rule.explanation,
+            tests=tests, conclusion=_conclusion(pack, rule), explanation=rule.explanation,
             references=rule.references, valid_from=rule.valid_from,
             valid_until=rule.valid_until, analysis=rule.analysis, caveat=rule.caveat,
             stratum=rule.stratum))

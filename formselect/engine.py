@@ -16,7 +16,7 @@ import attrs
 from . import _durable
 from .case import Case
 from .conditions import Literal
-from .evaluate import truth
+from .evaluate import compiled
 from .facts import case_view, engine_message
 from .pack import Pack, Rule
 
@@ -74,7 +74,7 @@ def _python(pack: Pack, view: dict[str, object], as_of: dt.date) -> Evaluation:
     fired: list[str] = []
     for stratum in range(pack.strata):
         layer = [r for r in pack.rules if r.stratum == stratum and r.in_force(as_of)]
-        now = [r for r in layer if truth(r.condition, current) is True]
+        now = [r for r in layer if compiled(r.condition).truth(current) is True]
         fired += [r.id for r in now]
         values, _ = merge_derivations(now)
         # a fact derived in a lower stratum keeps its value (the engine does the same)

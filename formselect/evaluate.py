@@ -8,14 +8,17 @@ explains rules that did not fire, and is the oracle the engine is tested against
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from .conditions import All, Any_, Compare, Condition, Not
 from .facttypes import quantise
 
-__all__ = ["AtomResult", "compare", "explain", "truth", "years_since_key"]
+__all__ = ["AtomResult", "Compiled", "compare", "compiled", "explain", "truth",
+           "years_since_key"]
 
 Truth = bool | None
 
@@ -98,3 +101,99 @@ def explain(node: Condition, view: Mapping[str, object]) -> tuple[AtomResult, ..
 
     return tuple(AtomResult(str(a), a.fact, _lookup(view, a), compare(a, _lookup(view, a)))
                  for a in atoms(node))
+
+
+# --- compiled conditions: the same semantics, prepared once per condition ----------------
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+    "in": lambda a, b: a in b, "not in": lambda a, b: a not in b,
+    "contains": lambda a, b: b in a, "not contains": lambda a, b: b not in a,
+}
+
+
+def _atom_test(atom: Compare) -> Callable[[Mapping[str, object]], Truth]:
+    key = years_since_key(atom.fact) if atom.measure == "years_since" else atom.fact
+    if atom.op == "known":
+        return lambda view: view.get(key) is not None
+    if atom.op == "unknown":
+        return lambda view: view.get(key) is None
+    value = tuple(quantise(v) for v in atom.value) if isinstance(atom.value, tuple) \
+        else quantise(atom.value)
+    op = _OPS[atom.op]
+
+    def test(view: Mapping[str, object]) -> Truth:
+        actual = view.get(key)
+        if actual is None:
+            return None
+        return bool(op(quantise(actual), value))
+    return test
+
+
+def _combiner(node: Condition, index: list[int]) -> Callable[[Sequence[Truth]], Truth]:
+    if isinstance(node, Compare):
+        position = index[0]
+        index[0] += 1
+        return lambda results: results[position]
+    if isinstance(node, Not):
+        inner = _combiner(node.item, index)
+
+        def negate(results: Sequence[Truth]) -> Truth:
+            value = inner(results)
+            return None if value is None else not value
+        return negate
+    parts = [_combiner(item, index) for item in node.items]
+    if isinstance(node, All):
+        def all_of(results: Sequence[Truth]) -> Truth:
+            values = [p(results) for p in parts]
+            if False in values:
+                return False
+            return None if None in values else True
+        return all_of
+
+    def any_of(results: Sequence[Truth]) -> Truth:
+        values = [p(results) for p in parts]
+        if True in values:
+            return True
+        return None if None in values else False
+    return any_of
+
+
+@attrs.frozen
+class Compiled:
+    """A condition prepared for fast repeated evaluation and explanation."""
+
+    atoms: tuple[Compare, ...]
+    texts: tuple[str, ...]  # each comparison as written
+    keys: tuple[str, ...]  # the view key each comparison reads
+    tests: tuple[Callable[[Mapping[str, object]], Truth], ...]
+    combine: Callable[[Sequence[Truth]], Truth]
+
+    def results(self, view: Mapping[str, object]) -> list[Truth]:
+        """The truth of each comparison."""
+        return [test(view) for test in self.tests]
+
+    def truth(self, view: Mapping[str, object]) -> Truth:
+        """The Kleene truth of the whole condition (same as :func:`truth`)."""
+        return self.combine(self.results(view))
+
+
+_COMPILED: dict[int, tuple[Condition, Compiled]] = {}
+
+
+def compiled(node: Condition) -> Compiled:
+    """The compiled form of a condition, made once and kept while the condition lives."""
+    entry = _COMPILED.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    from .conditions import atoms
+
+    found = tuple(atoms(node))
+    result = Compiled(
+        atoms=found, texts=tuple(str(a) for a in found),
+        keys=tuple(years_since_key(a.fact) if a.measure == "years_since" else a.fact
+                   for a in found),
+        tests=tuple(_atom_test(a) for a in found), combine=_combiner(node, [0]))
+    _COMPILED[id(node)] = (node, result)
+    return result

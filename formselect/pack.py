@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from enum import Enum, StrEnum
 
@@ -154,12 +155,23 @@ class Pack:
         """Number of derivation layers."""
         return 1 + max((r.stratum for r in self.rules), default=0)
 
+    @functools.cached_property
+    def by_id(self) -> Mapping[str, Rule]:
+        """Rules by id."""
+        return {r.id: r for r in self.rules}
+
+    @functools.cached_property
+    def derivers(self) -> Mapping[str, tuple[Rule, ...]]:
+        """For each derived fact, the rules that derive it."""
+        found: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for name in rule.derive:
+                found.setdefault(name, []).append(rule)
+        return {k: tuple(v) for k, v in found.items()}
+
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (KeyError if absent)."""
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        return self.by_id[rule_id]
 
     def fact_specs(self) -> Mapping[str, FactSpec]:
         """Every fact a condition in this pack may read."""
