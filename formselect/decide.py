@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from enum import Enum
 
 import attrs
 
@@ -38,8 +39,10 @@ __all__ = ["Standing", "decide", "json_value", "standing"]
 
 def json_value(value: object) -> object:
     """A case value as JSON-ready data (dates as ISO text, sets as sorted lists)."""
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or type(value) in (str, bool, int):
         return value
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
