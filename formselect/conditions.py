@@ -72,7 +72,7 @@ class ConditionSyntaxError(ValueError):
         self.expected = expected
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Compare:
     """``fact op value``; ``measure`` is ``"value"`` or ``"years_since"`` (years before as_of)."""
 
@@ -80,7 +80,7 @@ class Compare:
     op: str
     value: Literal = None  # type: ignore[assignment]  # unused for known / unknown
     measure: str = "value"
-    column: int = 0
+    column: int = attrs.field(default=0, eq=False)  # where it was written, not what it means
 
     def negated(self) -> Compare:
         """The comparison that is definitely true exactly when this one is definitely false."""
@@ -94,7 +94,7 @@ class Compare:
         return f"{left} {op} {render_literal(self.value)}"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class All:
     """Every item holds."""
 
@@ -104,7 +104,7 @@ class All:
         return " and ".join(_wrap(i) for i in self.items)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Any_:
     """At least one item holds."""
 
@@ -114,7 +114,7 @@ class Any_:
         return " or ".join(_wrap(i) for i in self.items)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Not:
     """The item does not hold."""
 
@@ -317,6 +317,8 @@ class _Parser:
         if self.accept("contains"):
             if self.accept("any"):
                 values = self.literal_list()
+                if len(values) == 1:
+                    return node("contains", values[0])
                 return Any_(tuple(node("contains", v) for v in values))
             return node("contains", self.literal())
         if self.accept("does"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -179,14 +180,16 @@ class Compiled:
         return self.combine(self.results(view))
 
 
-_COMPILED: dict[int, tuple[Condition, Compiled]] = {}
+# keyed by the condition object itself, weakly: an entry lives exactly as long as the pack
+# (and so the rule) that holds the condition
+_COMPILED: weakref.WeakKeyDictionary[Condition, Compiled] = weakref.WeakKeyDictionary()
 
 
 def compiled(node: Condition) -> Compiled:
     """The compiled form of a condition, made once and kept while the condition lives."""
-    entry = _COMPILED.get(id(node))
-    if entry is not None and entry[0] is node:
-        return entry[1]
+    found_already = _COMPILED.get(node)
+    if found_already is not None:
+        return found_already
     from .conditions import atoms
 
     found = tuple(atoms(node))
@@ -195,5 +198,5 @@ def compiled(node: Condition) -> Compiled:
         keys=tuple(years_since_key(a.fact) if a.measure == "years_since" else a.fact
                    for a in found),
         tests=tuple(_atom_test(a) for a in found), combine=_combiner(node, [0]))
-    _COMPILED[id(node)] = (node, result)
+    _COMPILED[node] = result
     return result

@@ -28,17 +28,17 @@ LEGISLATION = "https://www.legislation.gov.uk/"
 def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mapping[str, Option],
                 facts: Mapping[str, DerivedFact], problems: list[Problem]) -> list[Rule]:
     """Check every rule, append problems, and return the rules with their strata."""
-    from .pack_io import _line_of, make_rule
+    from .pack_io import located, make_rule
 
     specs: dict[str, FactSpec] = dict(case_facts())
     specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
     specs.update({name: fact.spec() for name, fact in facts.items()})
     seen: dict[str, str] = {}
     parsed: list[tuple[_RawRule, str, Any]] = []
+    graph: list[tuple[_RawRule, str, str, Any]] = []  # every rule whose condition parses
     for raw, source, index, text in raw_rules:
-        line = _line_of(text, raw.id)
         where = f"$.rule[{index}]"
-        src = f"{source}:{line.split()[-1]}" if line else source
+        src = located(source, text, "rule", index)
 
         def report(path: str, message: str, found: object = None, expected: str = "",
                    suggestion: str = "", rule: str = raw.id, where: str = where,
@@ -50,9 +50,13 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
         _check_identity(raw, seen, source, report)
         condition = _check_condition(raw, specs, report)
         _check_effects(raw, options, facts, report)
-        if condition is not None and len(problems) == count:
-            parsed.append((raw, source, condition))
-    strata = _strata(parsed, facts, problems)
+        if condition is not None:
+            # every parseable rule joins the derivation graph, so that one rule's problem
+            # does not make the rules reading its facts look as if they could never fire
+            graph.append((raw, src, where, condition))
+            if len(problems) == count:
+                parsed.append((raw, source, condition))
+    strata = _strata(graph, facts, problems)
     return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
 
 
@@ -160,22 +164,24 @@ def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
                did_you_mean(str(value), fact.values))
 
 
-def _strata(parsed: list[tuple[_RawRule, str, Any]], facts: Mapping[str, DerivedFact],
+def _strata(graph: list[tuple[_RawRule, str, str, Any]], facts: Mapping[str, DerivedFact],
             problems: list[Problem]) -> dict[str, int]:
     """Derivation depth of each rule; reports cycles and facts nothing derives."""
     derivers: dict[str, list[str]] = {}
     reads: dict[str, list[str]] = {}
     sources: dict[str, str] = {}
-    for raw, source, condition in parsed:
+    paths: dict[str, str] = {}
+    for raw, source, where, condition in graph:
         sources[raw.id] = source
+        paths[raw.id] = where
         reads[raw.id] = [f for f in facts_read(condition) if f in facts]
         for name in raw.derive:
             derivers.setdefault(name, []).append(raw.id)
     for rule_id, names in reads.items():
         for name in names:
             if name not in derivers:
-                problems.append(Problem(".when", "the rule can never fire: it reads a "
-                                        "derived fact that no rule derives", name,
+                problems.append(Problem(f"{paths[rule_id]}.when", "the rule can never fire: "
+                                        "it reads a derived fact that no rule derives", name,
                                         "a rule with derive = { " + name + " = ... }",
                                         source=sources[rule_id], rule=rule_id))
     depth: dict[str, int] = {}
@@ -186,7 +192,8 @@ def _strata(parsed: list[tuple[_RawRule, str, Any]], facts: Mapping[str, Derived
             return depth[rule_id]
         if rule_id in visiting:
             cycle = [*visiting[visiting.index(rule_id):], rule_id]
-            problems.append(Problem("", "derived facts depend on each other in a cycle",
+            problems.append(Problem(f"{paths[rule_id]}.derive",
+                                    "derived facts depend on each other in a cycle",
                                     " -> ".join(cycle), "rules whose derivations form no loop",
                                     source=sources[rule_id], rule=rule_id))
             depth[rule_id] = 0

@@ -155,8 +155,17 @@ def _format_exception(exc: BaseException, _type: object) -> str:
     return f"invalid value||{exc}|"
 
 
-def _structure_one(raw: object, cls: type[Any], path: str,
-                   source: str) -> tuple[Any, list[Problem]]:
+class Shown(str):
+    """A found value already written as the file has it: shown without further quoting."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _structure_one(raw: object, cls: type[Any], path: str, source: str,
+                   rule: str = "") -> tuple[Any, list[Problem]]:
     try:
         return _CONVERTER.structure(raw, cls), []
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as exc:
@@ -164,8 +173,8 @@ def _structure_one(raw: object, cls: type[Any], path: str,
         for line in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
             text, _, where = line.rpartition(" @ ")
             message, found, expected, suggestion = [*text.split("|"), "", "", ""][:4]
-            problems.append(Problem(where, message, found or None, expected, suggestion,
-                                    source=source))
+            problems.append(Problem(where, message, Shown(found) if found else None, expected,
+                                    suggestion, source=source, rule=rule))
         return None, problems
     except (TypeError, ValueError, AttributeError) as exc:
         found, expected = _format_exception(exc, cls).split("|")[1:3]
@@ -178,7 +187,8 @@ _SECTIONS: dict[str, type[Any]] = {"form": _RawOption, "route": _RawOption, "fac
                                    "rule": _RawRule}
 
 
-def _structure(raw: dict[str, Any], source: str) -> tuple[_RawFile, list[Problem]]:
+def _structure(raw: dict[str, Any], source: str,
+               text: str = "") -> tuple[_RawFile, list[Problem]]:
     """Structure item by item, so that one bad rule does not hide the others' problems."""
     problems: list[Problem] = []
     allowed = ["pack", *_SECTIONS]
@@ -200,7 +210,9 @@ def _structure(raw: dict[str, Any], source: str) -> tuple[_RawFile, list[Problem
             items = []
         lists[key] = []
         for i, item in enumerate(items):
-            value, found = _structure_one(item, cls, f"$.{key}[{i}]", source)
+            rule = str(item.get("id", "")) if isinstance(item, dict) else ""
+            value, found = _structure_one(item, cls, f"$.{key}[{i}]",
+                                          located(source, text, key, i), rule)
             problems += found
             lists[key].append(value)  # None keeps the index of a bad item
     structured = _RawFile(meta, *(lists[k] for k in _SECTIONS))
@@ -310,11 +322,16 @@ class _Builder:
                                                  tuple(fact.values), fact.description), source)
 
 
-def _line_of(text: str, rule_id: str) -> str:
-    for number, line in enumerate(text.splitlines(), 1):
-        if re.match(rf"""\s*id\s*=\s*["']{re.escape(rule_id)}["']""", line):
-            return f"line {number}"
-    return ""
+def table_lines(text: str, key: str) -> list[int]:
+    """The line numbers of each ``[[key]]`` header: the i-th is where ``$.key[i]`` starts."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]")
+    return [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
+
+
+def located(source: str, text: str, key: str, index: int) -> str:
+    """``file:line`` for the index-th ``[[key]]`` table of a file (or just the file)."""
+    lines = table_lines(text, key) if text else []
+    return f"{source}:{lines[index]}" if index < len(lines) else source
 
 
 def load_pack(*paths: str | Path) -> Pack:
@@ -329,7 +346,7 @@ def load_pack(*paths: str | Path) -> Pack:
         problems += read_problems
         if raw is None:
             continue
-        structured, structure_problems = _structure(raw, str(path))
+        structured, structure_problems = _structure(raw, str(path), text)
         problems += structure_problems
         builder.add_file(structured, str(path), text)
     from .pack_check import build_rules  # the semantic checks live in their own module

@@ -137,6 +137,7 @@ def vocabulary_markdown() -> str:
             allowed = f"{spec.minimum:g} to {spec.maximum:g} {spec.unit}".strip()
         else:
             allowed = ""
-        kind = "list of " + spec.kind if spec.kind is FactKind.SET else str(spec.kind)
+        kind = {FactKind.SET: "list", FactKind.CODES: "list of codes"}.get(spec.kind,
+                                                                          str(spec.kind))
         lines.append(f"| `{spec.name}` | {kind} | {allowed} | {spec.description} |")
     return "\n".join(lines)
