@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
             if len(problems) == count:
                 parsed.append((raw, source, condition))
     strata = _strata(graph, facts, problems)
+    _contradictions(graph, problems)
     return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
 
 
@@ -207,3 +209,30 @@ def _strata(graph: list[tuple[_RawRule, str, str, Any]], facts: Mapping[str, Der
     for rule_id in reads:
         visit(rule_id)
     return depth
+
+
+def _overlap(a: _RawRule, b: _RawRule) -> bool:
+    """True when two rules are in force on some common day."""
+    a_end = a.valid_until or dt.date.max
+    b_end = b.valid_until or dt.date.max
+    return a.valid_from <= b_end and b.valid_from <= a_end
+
+
+def _contradictions(graph: list[tuple[_RawRule, str, str, Any]],
+                    problems: list[Problem]) -> None:
+    """Two rules with the same condition, in force together, that exclude and favour the
+    same option: the pack contradicts itself."""
+    by_condition: dict[str, list[tuple[_RawRule, str, str]]] = {}
+    for raw, source, where, condition in graph:
+        by_condition.setdefault(str(condition), []).append((raw, source, where))
+    for group in by_condition.values():
+        for i, (first, _, _) in enumerate(group):
+            for second, source, where in group[i + 1:]:
+                clash = sorted((set(first.exclude) & set(second.favour)) |
+                               (set(first.favour) & set(second.exclude)))
+                if clash and _overlap(first, second):
+                    problems.append(Problem(
+                        where, f"contradicts rule {first.id!r}: under the same condition one "
+                        "excludes and the other favours the same option", clash,
+                        "rules that agree, or conditions that tell the cases apart",
+                        source=source, rule=second.id))
