@@ -18,7 +18,8 @@ from .pack import Pack
 from .pack_io import load_pack
 from .resources import builtin_rules_dir
 
-__all__ = ["CaseLike", "RulesLike", "advise", "builtin_pack", "load_rules", "version"]
+__all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "builtin_pack", "load_rules",
+           "resolve_as_of", "version"]
 
 CaseLike: TypeAlias = Case | Mapping[str, Any] | str | Path
 RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
@@ -74,6 +75,26 @@ def _resolve_case(case: CaseLike) -> Case:
     return case_from_dict(case)
 
 
+DateLike: TypeAlias = dt.date | str | None
+
+
+def resolve_as_of(as_of: DateLike, case: Case) -> dt.date:
+    """The date to apply the law at: ``as_of`` (a date or YYYY-MM-DD), else the case's own
+    ``as_of``, else its ``procurement.start_date``."""
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise FormselectError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD") \
+                from None
+    day = as_of or case.as_of or case.procurement.start_date
+    if day is None:
+        raise FormselectError("as_of is needed: the case has neither as_of nor "
+                              "procurement.start_date; pass as_of=YYYY-MM-DD (the date "
+                              "the law is applied)")
+    return day
+
+
 def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike = None, *,
            backend: Backend | str = Backend.DURABLE) -> Advice:
     """Advise on a case as at a date.
@@ -87,19 +108,8 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
     the_case = _resolve_case(case)
     notes = []
     start = the_case.procurement.start_date
-    if isinstance(as_of, str):
-        try:
-            as_of = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise FormselectError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD") \
-                from None
-    if as_of is None:
-        as_of = the_case.as_of or start
-        if as_of is None:
-            raise FormselectError("as_of is needed: the case has neither as_of nor "
-                                  "procurement.start_date; pass as_of=YYYY-MM-DD (the date "
-                                  "the law is applied)")
-    elif start is not None and start != as_of:
+    as_of = resolve_as_of(as_of, the_case)
+    if start is not None and start != as_of:
         notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
                      f"then; the case records a start date of {start.isoformat()}.")
     pack = _resolve_rules(rules)

@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 
 from .advice import RouteStatus
-from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules
+from .api import CaseLike, DateLike, RulesLike, _resolve_case, _resolve_rules, resolve_as_of
 from .case import Case
 from .case_io import UNKNOWN, case_to_dict
 from .decide import Standing
@@ -106,14 +106,12 @@ def _interval_points(cuts: Sequence[object], kind: FactKind, low: float | None,
     return [int(p) if p.is_integer() else p for p in chosen]
 
 
-def next_questions(case: CaseLike, as_of: dt.date | None = None, rules: RulesLike = None,
+def next_questions(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None,
                    limit: int | None = None) -> tuple[Question, ...]:
     """Unknown facts, most decisive first."""
     the_case = _resolve_case(case)
     pack = _resolve_rules(rules)
-    day = as_of or the_case.as_of or the_case.procurement.start_date
-    if day is None:
-        raise FormselectError("as_of is needed: the case has no procurement.start_date")
+    day = resolve_as_of(as_of, the_case)
     base, facts = _undecided(pack, the_case, day)
     start = openness(base)
     questions = []
@@ -144,6 +142,8 @@ def _answer_words(fact: str) -> tuple[str, ...]:
         words = spec.values
     elif spec.kind is FactKind.DATE:
         words = ("YYYY-MM-DD",)
+    elif spec.unit == "£":
+        words = ("an amount in pounds",)
     elif spec.minimum is not None:
         words = (f"{spec.minimum:g} to {spec.maximum:g} {spec.unit}".strip(),)
     else:

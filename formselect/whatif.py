@@ -14,8 +14,7 @@ from typing import Any
 import attrs
 
 from .advice import Advice, RouteStatus
-from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules, advise
-from .case import Case
+from .api import CaseLike, DateLike, RulesLike, _resolve_case, _resolve_rules, advise, resolve_as_of
 from .decide import Standing
 from .errors import FormselectError
 from .facttypes import RESOLUTION, FactKind
@@ -140,13 +139,13 @@ class SweepRow:
                 self.available_routes, self.error)
 
 
-def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: dt.date | None = None,
+def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: DateLike = None,
           rules: RulesLike = None) -> tuple[SweepRow, ...]:
     """The outcome for each value of one fact, all else equal."""
     _check_facts([fact])
     base = _resolve_case(case)
     pack = _resolve_rules(rules)
-    day = _as_of(base, as_of)
+    day = resolve_as_of(as_of, base)
     rows = []
     for value in values:
         changed = try_change(base, {fact: value})
@@ -174,14 +173,7 @@ class Flip:
         return f"{self.fact} {self.starts} {self.at}: {show(self.below)} -> {show(self.above)}"
 
 
-def _as_of(case: Case, as_of: dt.date | None) -> dt.date:
-    day = as_of or case.as_of or case.procurement.start_date
-    if day is None:
-        raise FormselectError("as_of is needed: the case has no procurement.start_date")
-    return day
-
-
-def flips(case: CaseLike, fact: str, as_of: dt.date | None = None,
+def flips(case: CaseLike, fact: str, as_of: DateLike = None,
           rules: RulesLike = None) -> tuple[Flip, ...]:
     """Every value of a numeric or date fact at which the outcome changes."""
     _check_facts([fact])
@@ -191,7 +183,7 @@ def flips(case: CaseLike, fact: str, as_of: dt.date | None = None,
                               "(use sweep() for other facts)")
     base = _resolve_case(case)
     pack = _resolve_rules(rules)
-    day = _as_of(base, as_of)
+    day = resolve_as_of(as_of, base)
     points = sorted({v for v in _literals(pack).get((fact, "value"), ())
                      if not isinstance(v, bool) and isinstance(v, int | float | dt.date)},
                     key=lambda v: (str(type(v)), v))

@@ -34,11 +34,17 @@ class Blocker:
     tests: tuple[Test, ...]  # each comparison with the case's value and whether it held
     references: tuple[Reference, ...]
     analysis: bool = False
+    fired: bool = True  # False for a rule that would help the option but did not fire
 
     @property
     def failing(self) -> tuple[Test, ...]:
         """The comparisons that did not hold (False) or could not be decided (None)."""
         return tuple(t for t in self.tests if t.result is not True)
+
+    @property
+    def held(self) -> tuple[Test, ...]:
+        """The comparisons that held."""
+        return tuple(t for t in self.tests if t.result is True)
 
 
 @attrs.frozen
@@ -94,10 +100,13 @@ class WhyNot:
         for blocker in self.blockers:
             tag = " [analysis]" if blocker.analysis else ""
             lines.append(f"  [{blocker.rule_id}] {blocker.title}{tag}: {blocker.effect}")
-            for test in blocker.failing:
+            if blocker.fired:  # what made it fire
+                lines += [f"      because {t.test} (the case has {_shown(t.value)})"
+                          for t in blocker.held]
+            for test in () if blocker.fired else blocker.failing:
                 held = "unknown" if test.result is None else "no"
-                lines.append(f"      needs {test.test}; the case has "
-                             f"{'unknown' if test.value is None else test.value} ({held})")
+                lines.append(f"      needs {test.test}; the case has {_shown(test.value)} "
+                             f"({held})")
             lines += [f"      law: {ref}" for ref in blocker.references]
         if self.counterfactuals:
             lines.append("  What would change it:")
@@ -108,6 +117,16 @@ class WhyNot:
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.render_text() + "```\n"
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 def pack_of(advice: Advice) -> Pack:
@@ -123,7 +142,8 @@ def pack_of(advice: Advice) -> Pack:
 
 def _blocker(advice: Advice, rule_id: str, effect: str) -> Blocker:
     step = advice.step(rule_id)
-    return Blocker(rule_id, step.title, effect, step.tests, step.references, step.analysis)
+    return Blocker(rule_id, step.title, effect, step.tests, step.references, step.analysis,
+                   step.outcome is Outcome.FIRED)
 
 
 def _unmet_favour(advice: Advice, pack: Pack, option: str) -> list[Blocker]:
@@ -204,8 +224,10 @@ def _why_not_form(advice: Advice, pack: Pack, option: str) -> WhyNot:
         return WhyNot(option, name, "form", "recommended", (), (),
                       "It is the recommended form.")
     blockers = [_blocker(advice, r, "rules it out") for r in score.excluded_by]
-    leaders = [o for o in advice.ranking if o.score >= score.score and o.id != option
-               and o.status is not FormStatus.EXCLUDED]
+    # the forms that outrank it: a higher score, or the recommended form on an equal one
+    leaders = [o for o in advice.ranking if o.id != option and o.status is not
+               FormStatus.EXCLUDED and (o.score > score.score or
+                                        (o.score == score.score and o.id == advice.recommended))]
     if score.status is not FormStatus.EXCLUDED:
         for leader in leaders:
             for rule_id in leader.favoured_by:
