@@ -208,7 +208,7 @@ def dump_case(case: Case, fmt: str = "toml") -> str:
     data = case_to_dict(case)
     if fmt == "json":
         return json.dumps(data, default=_json_default, indent=2, ensure_ascii=False) + "\n"
-    return tomli_w.dumps(data)
+    return tomli_w.dumps(data, multiline_strings=True)
 
 
 def _json_default(value: object) -> object:

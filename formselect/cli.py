@@ -16,12 +16,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import batch_cli, scenarios_cli
+from . import batch_cli, interview_cli, scenarios_cli
 from .api import advise, builtin_pack, load_rules, version
 from .errors import EngineError, FormselectError, _ProblemsError
 from .pack import Pack
-from .render import render_markdown, render_text
-from .serialize import advice_to_json
 
 __all__ = ["main"]
 
@@ -48,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     adv = commands.add_parser("advise", help="advise on a case file")
     adv.add_argument("case", type=Path, help="case file (.toml or .json)")
     adv.add_argument("--as-of", type=_date, help="date the law is applied (default: the "
-                     "case's procurement.start_date)")
-    adv.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+                     "case's own as_of, then its procurement.start_date)")
+    adv.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
     adv.add_argument("--depth", choices=("summary", "full"), default="summary",
                      help="full adds the audit trace of every rule")
     _rules_options(adv)
@@ -66,8 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     batch_cli.add_parser(commands, _rules_options, _date)
     scenarios_cli.add_parser(commands, _rules_options)
-    # interview: register its parser here (interview_cli.add_parser(commands)) and its
-    # handler in _handlers below.
+    interview_cli.add_parser(commands)
     return parser
 
 
@@ -86,11 +83,7 @@ def _pack(args: argparse.Namespace) -> Pack:
 
 def _advise(args: argparse.Namespace) -> str:
     advice = advise(args.case, as_of=args.as_of, rules=_pack(args))
-    if args.format == "json":
-        return advice_to_json(advice)
-    if args.format == "markdown":
-        return render_markdown(advice, args.depth)
-    return render_text(advice, args.depth)
+    return advice.render(args.format, args.depth)
 
 
 def _rules(args: argparse.Namespace) -> str:
@@ -128,7 +121,7 @@ def _handlers() -> dict[str, Handler]:
         "batch": lambda args: batch_cli.run(args, _pack(args)),
         "test": lambda args: scenarios_cli.run(
             args, _pack(args) if args.rules or args.replace_rules else None),
-        # "interview": interview_cli.run,
+        "interview": interview_cli.run,
     }
 
 

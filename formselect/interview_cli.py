@@ -5,16 +5,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import tomllib
 from pathlib import Path
 from typing import TextIO
 
 from .api import advise
 from .case import Case
-from .case_io import load_case
+from .case_io import UNKNOWN, load_case
 from .questions import Interview, Question
 from .render import render_text
 
 __all__ = ["add_parser", "run"]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") \
+            from None
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,9 +33,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="case file to write (.toml)")
     parser.add_argument("--start", type=Path, help="case file with the answers so far")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat,
+    parser.add_argument("--as-of", type=_date,
                         help="date the law is applied (default: today)")
     parser.add_argument("--max-questions", type=int, default=40)
+
+
+def _marked_unknown(path: Path) -> set[str]:
+    """Facts a saved case file records as asked and answered "don't know"."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()  # load_case has already reported anything wrong with the file
+    return {f"{section}.{name}" for section, facts in data.items() if isinstance(facts, dict)
+            for name, value in facts.items() if value == UNKNOWN}
 
 
 def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> str:
@@ -36,6 +55,8 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sy
     today = dt.datetime.now(dt.UTC).date()
     as_of = args.as_of or case.as_of or case.procurement.start_date or today
     interview = Interview(case, as_of)
+    if args.start:  # questions answered "don't know" before are not asked again
+        interview.dont_know |= _marked_unknown(args.start)
     print(f"formselect interview, law as at {as_of.isoformat()}. Answer each question; "
           "type 'don't know' (or just Enter) to skip, 'stop' to finish.", file=stdout)
 

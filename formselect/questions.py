@@ -217,7 +217,7 @@ class Interview:
         for fact in sorted(self.dont_know):
             section, _, name = fact.partition(".")
             data.setdefault(section, {})[name] = UNKNOWN
-        Path(path).write_text(tomli_w.dumps(data), encoding="utf-8")
+        Path(path).write_text(tomli_w.dumps(data, multiline_strings=True), encoding="utf-8")
 
     def run(self, ask: Callable[[Question], str], tell: Callable[[str], None],
             max_questions: int = 100) -> Case:
