@@ -22,11 +22,12 @@ from .advice import (
     Test,
     TraceStep,
 )
-from .api import advise, builtin_pack, load_rules, version
+from .api import advise, assess, builtin_pack, load_rules, version
 from .batch import BatchResult, BatchRow, advise_many, advise_stream
 from .case import Case, Membership, Money, Ownership, Service, Transfer
 from .case import Procurement as ProcurementFacts
 from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_case
+from .decide import Standing
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
 from .grid import GridTable, grid
@@ -81,6 +82,7 @@ __all__ = [
     "ScenarioResult",
     "Service",
     "Severity",
+    "Standing",
     "Status",
     "StepItem",
     "SweepRow",
@@ -95,6 +97,7 @@ __all__ = [
     "advise",
     "advise_many",
     "advise_stream",
+    "assess",
     "builtin_pack",
     "case_facts",
     "case_from_dict",

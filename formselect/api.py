@@ -11,14 +11,14 @@ from typing import Any, TypeAlias
 from .advice import Advice
 from .case import Case
 from .case_io import case_from_dict, load_case
-from .decide import decide
+from .decide import Standing, decide, standing
 from .engine import Backend, evaluate
 from .errors import FormselectError
 from .pack import Pack
 from .pack_io import load_pack
 from .resources import builtin_rules_dir
 
-__all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "builtin_pack", "load_rules",
+__all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "assess", "builtin_pack", "load_rules",
            "resolve_as_of", "version"]
 
 CaseLike: TypeAlias = Case | Mapping[str, Any] | str | Path
@@ -26,6 +26,7 @@ RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
 
 
 
+@cache
 def version() -> str:
     """The installed formselect version."""
     from importlib.metadata import PackageNotFoundError
@@ -116,3 +117,13 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
     evaluation = evaluate(pack, the_case, as_of, Backend(backend))
     return decide(pack, the_case, as_of, evaluation, formselect_version=version(),
                   notes=notes)
+
+
+def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
+           backend: Backend | str = Backend.DURABLE) -> Standing:
+    """The outcome of :func:`advise` without the trace, certainty or explanations: status,
+    ranking, routes, risks, steps, fired rules and derived facts. For batches and grids."""
+    the_case = _resolve_case(case)
+    day = resolve_as_of(as_of, the_case)
+    return standing(_resolve_rules(rules), evaluate(_resolve_rules(rules), the_case, day,
+                                                    Backend(backend)))

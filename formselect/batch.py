@@ -31,10 +31,11 @@ from typing import Any, Protocol, TypeAlias
 import attrs
 
 from .advice import Advice
-from .api import RulesLike, _resolve_rules, advise
+from .api import RulesLike, _resolve_rules, advise, assess, resolve_as_of
 from .batch_io import COLUMNS, BatchRow, Record, count_records, read_records
 from .case import Case
 from .case_io import case_from_dict
+from .decide import Standing
 from .errors import EngineError, FormselectError, Problem, _ProblemsError
 from .pack import Pack
 from .progress import Progress
@@ -105,7 +106,9 @@ def _advise_record(record: Record, pack: Pack, job: _Job) -> BatchRow:
     try:
         case = record.payload if isinstance(record.payload, Case) \
             else case_from_dict(record.payload, record.source)
-        advice = advise(case, as_of=as_of, rules=pack)
+        # the trace is only built when the caller keeps the full advice
+        outcome: Advice | Standing = advise(case, as_of=as_of, rules=pack) \
+            if job.keep_advice else assess(case, as_of=as_of, rules=pack)
     except _ProblemsError as exc:
         return _error_row(record, as_of, [str(_located(p, record.source))
                                           for p in exc.problems])
@@ -113,7 +116,10 @@ def _advise_record(record: Record, pack: Pack, job: _Job) -> BatchRow:
         raise
     except FormselectError as exc:
         return _error_row(record, as_of, [f"{record.source}: {exc}"])
-    return summarise(advice, record.row, record.name or case.name, job.keep_advice)
+    if isinstance(outcome, Advice):
+        return summarise(outcome, record.row, record.name or case.name, job.keep_advice)
+    day = resolve_as_of(as_of, case).isoformat()
+    return _row(outcome, record.row, record.name or case.name, day)
 
 
 def _located(problem: Problem, source: str) -> Problem:
@@ -128,13 +134,18 @@ def _error_row(record: Record, as_of: object, errors: list[str]) -> BatchRow:
 def summarise(advice: Advice, row: int = 0, name: str = "",
               keep_advice: bool = False) -> BatchRow:
     """The one-row summary of an Advice used in batch and grid output."""
-    risks = tuple(f"{r.rule_id}:{r.severity}" for r in advice.risks[:TOP_RISKS])
+    return attrs.evolve(_row(advice, row, name or advice.case.name, advice.as_of.isoformat()),
+                        advice=advice if keep_advice else None)
+
+
+def _row(result: Advice | Standing, row: int, name: str, as_of: str) -> BatchRow:
+    """A batch row from a full advice or a trace-less assessment (they agree field by field)."""
+    risks = tuple(f"{r.rule_id}:{r.severity}" for r in result.risks[:TOP_RISKS])
     return BatchRow(
-        row=row, name=name or advice.case.name, as_of=advice.as_of.isoformat(),
-        status=str(advice.status), recommended_form=advice.recommended or "",
-        recommended_route=advice.procurement.recommended_route or "",
-        regime=advice.procurement.regime or "", top_risks=risks, fired_rules=advice.fired,
-        advice=advice if keep_advice else None)
+        row=row, name=name, as_of=as_of, status=str(result.status),
+        recommended_form=result.recommended or "",
+        recommended_route=result.procurement.recommended_route or "",
+        regime=result.procurement.regime or "", top_risks=risks, fired_rules=result.fired)
 
 
 # --- the parent side ----------------------------------------------------------------------

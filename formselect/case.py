@@ -45,7 +45,7 @@ MONEY = (0.0, 1e12)
 
 def _check_field(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
     """attrs validator: the same check the loader runs, raised for direct construction."""
-    message = check_value(type_info(attribute.type), attribute.metadata, value)
+    message = check_value(type_info(attribute.type), attribute.metadata, value)  # type: ignore[arg-type]
     if message is not None:
         found, expected = message
         section = type(instance).__name__.lower()

@@ -210,7 +210,7 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
 
 @attrs.frozen
 class Standing:
-    """The outcome without the trace: cheap enough for searches, sweeps and questions."""
+    """The outcome without the trace: cheap enough for batches, searches and questions."""
 
     status: Status
     recommended: str | None
@@ -218,6 +218,8 @@ class Standing:
     risks: tuple[RiskItem, ...]
     steps: tuple[StepItem, ...]
     procurement: Procurement
+    fired: tuple[str, ...] = ()  # rule ids, in pack order
+    derived: Mapping[str, object] = attrs.field(factory=dict)
 
     @property
     def viable_forms(self) -> tuple[str, ...]:
@@ -240,7 +242,9 @@ def standing(pack: Pack, evaluation: Evaluation) -> Standing:
     regime = evaluation.derived.get("regime")
     if isinstance(regime, str):
         procurement = attrs.evolve(procurement, regime=regime)
-    return Standing(status, recommended, ranking, risks, steps, procurement)
+    return Standing(status, recommended, ranking, risks, steps, procurement,
+                    tuple(r.id for r in fired),
+                    {k: json_value(v) for k, v in sorted(evaluation.derived.items())})
 
 
 def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import types
@@ -61,6 +62,7 @@ class TypeInfo:
         return tuple(str(m.value) for m in self.enum) if self.enum else ()
 
 
+@functools.lru_cache(maxsize=256)
 def type_info(tp: Any) -> TypeInfo:
     """Classify a field annotation such as ``Jurisdiction | None``."""
     args = [a for a in typing.get_args(tp) if a is not type(None)]
