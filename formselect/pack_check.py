@@ -59,6 +59,7 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
                 parsed.append((raw, source, condition))
     strata = _strata(graph, facts, problems)
     _contradictions(graph, problems)
+    _engine_shape(graph, strata, problems)
     return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
 
 
@@ -236,3 +237,38 @@ def _contradictions(graph: list[tuple[_RawRule, str, str, Any]],
                         "excludes and the other favours the same option", clash,
                         "rules that agree, or conditions that tell the cases apart",
                         source=source, rule=second.id))
+
+
+# durable_rules' compiler loops forever when more than about 512 distinct tests hang from one
+# node of its network; formselect's rules branch from a node per (stratum, validity), so a
+# pack keeps each such group well below that. And 256 rules with one identical pattern fail
+# with error 108. Both are rejected here, before the engine ever sees them.
+MAX_RULES_PER_NODE = 400
+MAX_IDENTICAL_PATTERNS = 200
+
+
+def _engine_shape(graph: list[tuple[_RawRule, str, str, Any]], strata: Mapping[str, int],
+                  problems: list[Problem]) -> None:
+    groups: dict[tuple[int, dt.date], list[tuple[_RawRule, str, str]]] = {}
+    patterns: dict[str, list[tuple[_RawRule, str, str]]] = {}
+    for raw, source, where, condition in graph:
+        key = (strata.get(raw.id, 0), raw.valid_from)
+        groups.setdefault(key, []).append((raw, source, where))
+        shape = f"{key}|{raw.valid_until}|{condition}"
+        patterns.setdefault(shape, []).append((raw, source, where))
+    for (stratum, start), members in groups.items():
+        if len(members) > MAX_RULES_PER_NODE:
+            raw, source, where = members[MAX_RULES_PER_NODE]
+            problems.append(Problem(
+                f"{where}.valid_from", "too many rules start on the same date at the same "
+                "derivation depth for the engine", len(members),
+                f"at most {MAX_RULES_PER_NODE} rules per (derivation depth {stratum}, "
+                f"valid_from {start}); split them with derived facts or other dates",
+                source=source, rule=raw.id))
+    for members in patterns.values():
+        if len(members) > MAX_IDENTICAL_PATTERNS:
+            raw, source, where = members[MAX_IDENTICAL_PATTERNS]
+            problems.append(Problem(
+                f"{where}.when", "too many rules with an identical condition and dates",
+                len(members), f"at most {MAX_IDENTICAL_PATTERNS}; merge their effects",
+                source=source, rule=raw.id))

@@ -8,6 +8,7 @@ part of a rule file is ever executed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -28,7 +29,9 @@ from .vocabulary import case_facts, did_you_mean
 __all__ = ["MAX_FILE_BYTES", "MAX_RULES", "load_pack"]
 
 MAX_FILE_BYTES = 2_000_000  # one rule file
-MAX_RULES = 20_000  # rules in one pack
+# durable_rules holds at most 4,096 rules in a ruleset (error 106 beyond); formselect adds one
+# stage rule per stratum, so a pack keeps well below that
+MAX_RULES = 4_000
 MAX_FACT_KEYS = 255  # durable_rules: MAX_OBJECT_PROPERTIES in state.h
 
 
@@ -322,8 +325,10 @@ class _Builder:
                                                  tuple(fact.values), fact.description), source)
 
 
+@functools.lru_cache(maxsize=64)
 def table_lines(text: str, key: str) -> list[int]:
-    """The line numbers of each ``[[key]]`` header: the i-th is where ``$.key[i]`` starts."""
+    """The line numbers of each ``[[key]]`` header: the i-th is where ``$.key[i]`` starts
+    (computed once per file and key)."""
     header = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]")
     return [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
 

@@ -1,0 +1,1 @@
+"""The formselect benchmark suite (not part of the test run): ``python -m tests.benchmarks``."""

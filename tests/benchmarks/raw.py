@@ -1,0 +1,133 @@
+"""The "raw engine": the pack's rules hand-compiled straight into durable_rules.
+
+The ceiling that formselect's engine path is compared with. The same patterns (taken from
+formselect's own compiler, ``formselect._durable``), the same validity tests, the same
+staged chaining (one advance rule per stratum re-asserting the fact with ``stage + 1``),
+one ``assert_fact`` and one ``delete_state`` per case, on a private ``durable.engine.Host``
+subclass whose timer threads are never started.
+
+What it leaves out is everything formselect adds around the engine: no fact view or message
+building (the message is built once, before timing), no per-sid record, no lock, no error
+wrapping, no ``Evaluation``. Rules that derive nothing run a no-op action; a rule that
+derives facts copies its (pre-converted) values into a dict that the stage advancer reads,
+the minimum that chaining needs. On a derived-fact conflict the first rule to fire wins
+(formselect: lowest stratum, then lowest id); the generated packs have no conflicts.
+
+``RawEngine(pack, record=True)`` records the fired rule ids, to check that the raw engine
+fires exactly what formselect's engine fires (the benchmark checks this before timing).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from durable import engine as durable_engine
+
+from formselect import _durable
+from formselect._durable import compile_condition
+from formselect.facts import engine_key, engine_value
+from formselect.pack import Pack
+
+__all__ = ["RawEngine"]
+
+_ADVANCE_PRI = 1_000_000
+_NAMES = itertools.count()
+
+
+class _Host(durable_engine.Host):  # type: ignore[misc]
+    def _run(self) -> None:  # no timer threads
+        return None
+
+
+def _noop(closure: Any) -> None:
+    return None
+
+
+def _patterns(pack: Pack) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """Rule id -> (priority, durable pattern): formselect's own compiled patterns when its
+    adapter still builds them the same way, else the same construction done here."""
+    try:
+        definition = _durable._Adapter()._definition(pack)
+        found = {k: (int(v.get("pri", 1)), v["all"]) for k, v in definition.items()
+                 if k in pack.by_id}
+        if len(found) == len(pack.rules):
+            return found
+    except Exception:  # a changed private API: build them here
+        pass
+    patterns: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    for rule in pack.rules:
+        pattern: list[dict[str, Any]] = [{"stage": rule.stratum},
+                                         {"$gte": {"as_of": rule.valid_from.toordinal()}}]
+        if rule.valid_until is not None:
+            pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+        condition = compile_condition(rule.condition)
+        pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
+        patterns[rule.id] = (1, [{"m": {"$and": pattern}}])
+    return patterns
+
+
+class RawEngine:
+    """One pack compiled into its own private durable host."""
+
+    def __init__(self, pack: Pack, *, record: bool = False) -> None:
+        self._record = record
+        self.fired: list[str] = []
+        self._derived: dict[str, object] = {}
+        self._host = _Host()
+        self._name = f"raw_{pack.digest}_{next(_NAMES)}"
+        self._sids = itertools.count()
+        self._host.register_rulesets({self._name: self._definition(pack)})
+
+    def _definition(self, pack: Pack) -> dict[str, Any]:
+        rules: dict[str, Any] = {}
+        for rule_id, (pri, pattern) in _patterns(pack).items():
+            values = {engine_key(k): engine_value(v)
+                      for k, v in pack.rule(rule_id).derive.items()}
+            rules[rule_id] = {"all": pattern, "pri": pri, "run": self._action(rule_id, values)}
+        for stage in range(pack.strata):  # the last one is a no-op consumer, as in formselect
+            last = stage == pack.strata - 1
+            rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
+                                        "run": _noop if last else self._advancer(stage)}
+        return rules
+
+    def _action(self, rule_id: str, values: Mapping[str, object]) -> Callable[[Any], None]:
+        derived = self._derived
+        fired = self.fired
+        if self._record:
+            def record(closure: Any) -> None:
+                fired.append(rule_id)
+                for key, value in values.items():
+                    derived.setdefault(key, value)
+            return record
+        if not values:
+            return _noop
+
+        def derive(closure: Any) -> None:
+            for key, value in values.items():
+                derived.setdefault(key, value)
+        return derive
+
+    def _advancer(self, stage: int) -> Callable[[Any], None]:
+        derived = self._derived
+
+        def advance(closure: Any) -> None:
+            fact = dict(closure.m._d)
+            fact["stage"] = stage + 1
+            for key, value in derived.items():
+                fact.setdefault(key, value)
+            closure.assert_fact(fact)
+        return advance
+
+    def run(self, message: Mapping[str, object]) -> None:
+        """Evaluate one case message (from ``formselect.facts.engine_message``)."""
+        self._derived.clear()
+        self.fired.clear()
+        sid = f"r{next(self._sids)}"
+        try:
+            state = self._host.assert_fact(self._name, {**message, "sid": sid, "stage": 0})
+            if isinstance(state, dict) and state.get("exception"):
+                raise RuntimeError(state["exception"])
+        finally:
+            self._host.delete_state(self._name, sid)
