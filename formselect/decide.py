@@ -31,7 +31,6 @@ from .certainty import assess_certainty
 from .conditions import render_literal
 from .engine import Evaluation
 from .errors import EngineError
-from .evaluate import compiled
 from .pack import Option, Pack, Rule, Severity
 
 __all__ = ["Standing", "decide", "json_value", "standing"]
@@ -89,8 +88,9 @@ def _trace(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[TraceSte
     view = evaluation.view
     shown = {k: json_value(v) for k, v in view.items()}  # once per advice, not per test
     steps = []
+    conditions = pack.compiled
     for seq, rule in enumerate(pack.rules, 1):
-        condition = compiled(rule.condition)
+        condition = conditions[rule.id]
         results = condition.results(view)
         tests = tuple(Test(text, atom.fact, shown.get(key), result)
                       for text, atom, key, result in zip(condition.texts, condition.atoms,

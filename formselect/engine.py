@@ -16,7 +16,6 @@ import attrs
 from . import _durable
 from .case import Case
 from .conditions import Literal
-from .evaluate import compiled
 from .facts import case_view, engine_message
 from .pack import Pack, Rule
 
@@ -72,9 +71,9 @@ def _finish(pack: Pack, fired: Iterable[str], view: dict[str, object]) -> Evalua
 def _python(pack: Pack, view: dict[str, object], as_of: dt.date) -> Evaluation:
     current = dict(view)
     fired: list[str] = []
-    for stratum in range(pack.strata):
-        layer = [r for r in pack.rules if r.stratum == stratum and r.in_force(as_of)]
-        now = [r for r in layer if compiled(r.condition).truth(current) is True]
+    conditions = pack.compiled
+    for rules in pack.layers:
+        now = [r for r in rules if r.in_force(as_of) and conditions[r.id].truth(current) is True]
         fired += [r.id for r in now]
         values, _ = merge_derivations(now)
         # a fact derived in a lower stratum keeps its value (the engine does the same)

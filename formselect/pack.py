@@ -10,6 +10,7 @@ from enum import Enum, StrEnum
 import attrs
 
 from .conditions import Condition, Literal, facts_read
+from .evaluate import Compiled, compiled
 from .facttypes import FactKind, TypeInfo
 from .vocabulary import FactSpec, case_facts
 
@@ -168,6 +169,16 @@ class Pack:
             for name in rule.derive:
                 found.setdefault(name, []).append(rule)
         return {k: tuple(v) for k, v in found.items()}
+
+    @functools.cached_property
+    def compiled(self) -> Mapping[str, Compiled]:
+        """Each rule's condition compiled for the pure-Python evaluator, by rule id."""
+        return {r.id: compiled(r.condition) for r in self.rules}
+
+    @functools.cached_property
+    def layers(self) -> tuple[tuple[Rule, ...], ...]:
+        """The rules of each stratum, in order."""
+        return tuple(tuple(r for r in self.rules if r.stratum == k) for k in range(self.strata))
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (KeyError if absent)."""

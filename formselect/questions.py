@@ -23,7 +23,6 @@ from .case_io import UNKNOWN, case_to_dict
 from .decide import Standing
 from .engine import Backend, evaluate
 from .errors import FormselectError
-from .evaluate import truth
 from .facttypes import FactKind
 from .pack import Pack
 from .search import _literals, quick_standing, try_change
@@ -62,7 +61,7 @@ def _undecided(pack: Pack, case: Case, as_of: dt.date) -> tuple[Standing, dict[s
     for rule in pack.rules:
         if rule.id in evaluation.fired or not rule.in_force(as_of):
             continue
-        if truth(rule.condition, evaluation.view) is None:
+        if pack.compiled[rule.id].truth(evaluation.view) is None:
             for fact in rule.facts:
                 if "." in fact and case.get(fact) is None:
                     facts.setdefault(fact, []).append(rule.id)
