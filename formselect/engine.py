@@ -72,8 +72,8 @@ def _python(pack: Pack, view: dict[str, object], as_of: dt.date) -> Evaluation:
     current = dict(view)
     fired: list[str] = []
     conditions = pack.compiled
-    for rules in pack.layers:
-        now = [r for r in rules if r.in_force(as_of) and conditions[r.id].truth(current) is True]
+    for rules in pack.layers_on(as_of):
+        now = [r for r in rules if conditions[r.id].truth(current) is True]
         fired += [r.id for r in now]
         values, _ = merge_derivations(now)
         # a fact derived in a lower stratum keeps its value (the engine does the same)

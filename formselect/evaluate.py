@@ -161,6 +161,32 @@ def _combiner(node: Condition, index: list[int]) -> Callable[[Sequence[Truth]], 
     return any_of
 
 
+def _short_circuit(node: Condition) -> Callable[[Mapping[str, object]], Truth]:
+    """Kleene truth that stops at the first decisive part (most rules fail on their first)."""
+    if isinstance(node, Compare):
+        return _atom_test(node)
+    if isinstance(node, Not):
+        inner = _short_circuit(node.item)
+
+        def negate(view: Mapping[str, object]) -> Truth:
+            value = inner(view)
+            return None if value is None else not value
+        return negate
+    parts = tuple(_short_circuit(item) for item in node.items)
+    decisive = isinstance(node, Any_)  # True decides an "or", False decides an "and"
+
+    def combine(view: Mapping[str, object]) -> Truth:
+        unknown = False
+        for part in parts:
+            value = part(view)
+            if value is decisive:
+                return decisive
+            if value is None:
+                unknown = True
+        return None if unknown else not decisive
+    return combine
+
+
 @attrs.frozen
 class Compiled:
     """A condition prepared for fast repeated evaluation and explanation."""
@@ -170,14 +196,11 @@ class Compiled:
     keys: tuple[str, ...]  # the view key each comparison reads
     tests: tuple[Callable[[Mapping[str, object]], Truth], ...]
     combine: Callable[[Sequence[Truth]], Truth]
+    truth: Callable[[Mapping[str, object]], Truth]  # the Kleene truth, short-circuited
 
     def results(self, view: Mapping[str, object]) -> list[Truth]:
         """The truth of each comparison."""
         return [test(view) for test in self.tests]
-
-    def truth(self, view: Mapping[str, object]) -> Truth:
-        """The Kleene truth of the whole condition (same as :func:`truth`)."""
-        return self.combine(self.results(view))
 
 
 # keyed by the condition object itself, weakly: an entry lives exactly as long as the pack
@@ -197,6 +220,7 @@ def compiled(node: Condition) -> Compiled:
         atoms=found, texts=tuple(str(a) for a in found),
         keys=tuple(years_since_key(a.fact) if a.measure == "years_since" else a.fact
                    for a in found),
-        tests=tuple(_atom_test(a) for a in found), combine=_combiner(node, [0]))
+        tests=tuple(_atom_test(a) for a in found), combine=_combiner(node, [0]),
+        truth=_short_circuit(node))
     _COMPILED[node] = result
     return result

@@ -180,6 +180,21 @@ class Pack:
         """The rules of each stratum, in order."""
         return tuple(tuple(r for r in self.rules if r.stratum == k) for k in range(self.strata))
 
+    def layers_on(self, on: dt.date) -> tuple[tuple[Rule, ...], ...]:
+        """The rules of each stratum that are in force on a date (cached per date)."""
+        cache: dict[dt.date, tuple[tuple[Rule, ...], ...]] = self._layers_cache
+        found = cache.get(on)
+        if found is None:
+            if len(cache) > 4096:  # a date sweep must not grow the cache without bound
+                cache.clear()
+            found = cache[on] = tuple(tuple(r for r in layer if r.in_force(on))
+                                      for layer in self.layers)
+        return found
+
+    @functools.cached_property
+    def _layers_cache(self) -> dict[dt.date, tuple[tuple[Rule, ...], ...]]:
+        return {}
+
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (KeyError if absent)."""
         return self.by_id[rule_id]
