@@ -6,6 +6,9 @@ Decision support, not legal advice. Start with :func:`advise`::
     >>> advice = formselect.advise("examples/epic_cic_kensington.toml")  # doctest: +SKIP
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from .advice import (
     Advice,
     Certainty,
@@ -23,23 +26,52 @@ from .advice import (
     TraceStep,
 )
 from .api import advise, assess, builtin_pack, load_rules, version
-from .batch import BatchResult, BatchRow, advise_many, advise_stream
 from .case import Case, Membership, Money, Ownership, Service, Transfer
 from .case import Procurement as ProcurementFacts
 from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_case
 from .decide import Standing
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
-from .grid import GridTable, grid
 from .pack import Pack, Reference, Rule, Severity
-from .questions import Interview, Question, next_questions
 from .render import render_markdown, render_text
-from .report_html import render_html
-from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
 from .serialize import advice_from_json, advice_to_dict, advice_to_json
 from .vocabulary import case_facts
-from .whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
-from .whynot import Blocker, Change, Counterfactual, WhyNot, why_not
+
+if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` stays quick
+    from .batch import BatchResult, BatchRow, advise_many, advise_stream
+    from .grid import GridTable, grid
+    from .questions import Interview, Question, next_questions
+    from .report_html import render_html
+    from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
+    from .whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
+    from .whynot import Blocker, Change, Counterfactual, WhyNot, why_not
+
+_LAZY = {
+    "batch": ("BatchResult", "BatchRow", "advise_many", "advise_stream"),
+    "grid": ("GridTable", "grid"),
+    "questions": ("Interview", "Question", "next_questions"),
+    "report_html": ("render_html",),
+    "scenarios": ("Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
+                  "run_scenarios"),
+    "whatif": ("AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"),
+    "whynot": ("Blocker", "Change", "Counterfactual", "WhyNot", "why_not"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Load the batch, scenario, explanation and report modules on first use (PEP 562)."""
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'formselect' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = version()
 
