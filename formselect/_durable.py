@@ -25,7 +25,7 @@ import contextlib
 import itertools
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -34,7 +34,7 @@ from durable import engine as durable_engine
 from .conditions import All, Any_, Compare, Condition, Not
 from .errors import EngineError
 from .facts import engine_key, engine_value
-from .pack import Pack
+from .pack import Pack, Rule
 
 __all__ = ["MAX_GROUPS", "DurableRun", "compile_condition", "engine_limit_problem", "run"]
 
@@ -81,7 +81,8 @@ def _compile_atom(atom: Compare) -> dict[str, Any]:
     if atom.op in ("contains", "not contains"):
         return {f"{key}__{atom.value}": atom.op == "contains"}
     values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
-    plain = [engine_value(v) for v in values]
+    # a repeated list value would be a second identical alternative in the engine
+    plain = list(dict.fromkeys(engine_value(v) for v in values))
     # durable's comparisons (including $neq) never match a missing attribute, which is
     # exactly "definitely true" for an unknown fact: no existence guard is needed
     if atom.op == "==":
@@ -112,11 +113,73 @@ def count_groups(pattern: object) -> int:
 
 def engine_limit_problem(condition: Condition) -> str:
     """Why the engine cannot run a condition, or ``""``; checked when a pack loads."""
-    groups = 1 + count_groups(compile_condition(condition))  # + the rule's own stage group
+    pattern = compile_condition(condition)
+    groups = 1 + count_groups(pattern)  # + the rule's own stage group
     if groups > MAX_GROUPS:
         return (f"the condition needs {groups} and/or groups; the engine allows {MAX_GROUPS} "
                 "per rule (split it into derived facts)")
+    pending = pending_nodes(pattern) + 2  # + the rule's two validity tests
+    if pending > STACK_BUDGET:
+        return (f"the condition has {pending} alternatives that can hold at once; the engine "
+                f"allows {STACK_BUDGET} (split it into derived facts)")
     return ""
+
+
+# durable_rules walks the alpha network depth first with a stack of 64 nodes
+# (events.c MAX_STACK_SIZE) and corrupts its heap when a fact makes more nodes pending at
+# once; no stage of the fact may come near that.
+STACK_BUDGET = 60
+
+
+def pending_nodes(pattern: Mapping[str, Any]) -> int:
+    """The most alpha nodes of ``pattern`` that can wait on durable's stack at once.
+
+    Every true alternative of an ``$or`` waits beside its siblings; a ``$and`` is a chain
+    whose parts wait one after another, so only one node of each earlier part is still
+    waiting when the next part is pushed.
+    """
+    if set(pattern) == {"$or"}:
+        # equality tests of one key are siblings of which at most one holds (a fact has one
+        # value per key): an `in` list waits as one node
+        equal_keys = {next(iter(p)) for p in pattern["$or"] if _is_equality(p)}
+        return len(equal_keys) + sum(pending_nodes(p) for p in pattern["$or"]
+                                     if not _is_equality(p))
+    if set(pattern) == {"$and"}:
+        parts = pattern["$and"]
+        return sum(pending_nodes(p) for p in parts) - (len(parts) - 1)
+    return 1
+
+
+def _is_equality(pattern: Mapping[str, Any]) -> bool:
+    return len(pattern) == 1 and not next(iter(pattern)).startswith("$")
+
+
+def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
+    """The pack's strata cut into stages that durable's stack can hold, in (stratum, id) order.
+
+    A stage costs one node per distinct validity test (shared by the rules with the same
+    dates) plus each rule's :func:`pending_nodes`, and is closed before it would exceed
+    ``STACK_BUDGET``. A rule reads only facts derived in lower strata, so extra stage
+    boundaries inside a stratum change no result; and because stages follow rule-id order, a
+    fact derived twice keeps the lowest id's value, as in the evaluator.
+    """
+    stages: list[tuple[Rule, ...]] = []
+    for layer in pack.layers:
+        members: list[Rule] = []
+        dates: set[tuple[object, ...]] = set()
+        cost = 0
+        for rule in layer:
+            new_dates = {("from", rule.valid_from), ("until", rule.valid_from, rule.valid_until)}
+            extra = pending_nodes(compile_condition(rule.condition)) + len(new_dates - dates)
+            if members and cost + extra > STACK_BUDGET:
+                stages.append(tuple(members))
+                members, dates, cost = [], set(), 0
+                extra = pending_nodes(compile_condition(rule.condition)) + 2
+            members.append(rule)
+            dates |= new_dates
+            cost += extra
+        stages.append(tuple(members))
+    return stages
 
 
 class _Adapter:
@@ -126,6 +189,8 @@ class _Adapter:
         self._lock = threading.RLock()
         self._host: _Host | None = None
         self._compiled: dict[str, str] = {}
+        # durable keeps part of every ruleset it refuses: refuse a pack once, then remember
+        self._refused: dict[str, str] = {}
         self._runs: dict[str, DurableRun] = {}
         self._sids = itertools.count()
 
@@ -137,33 +202,42 @@ class _Adapter:
     def _ruleset(self, pack: Pack) -> str:
         name = self._compiled.get(pack.digest)
         if name is None:
+            if pack.digest in self._refused:
+                raise EngineError(self._refused[pack.digest])
             name = f"formselect_{pack.digest}"
             if self._host is None:
                 self._host = _Host()
             try:
                 self._host.register_rulesets({name: self._definition(pack)})
             except Exception as exc:  # durable raises bare Exception with a C error code
-                raise EngineError(f"the engine rejected rule pack {pack.name!r}: "
-                                  f"{getattr(exc, 'message', exc)}") from exc
+                message = (f"the engine rejected rule pack {pack.name!r}: "
+                           f"{getattr(exc, 'message', exc)}")
+                self._refused[pack.digest] = message
+                raise EngineError(message) from exc
             self._compiled[pack.digest] = name
         return name
 
     def _definition(self, pack: Pack) -> dict[str, Any]:
+        stages = _stages(pack)
         rules: dict[str, Any] = {}
-        for rule in pack.rules:
-            pattern: list[dict[str, Any]] = [{"stage": rule.stratum},
-                                             {"$gte": {"as_of": rule.valid_from.toordinal()}}]
-            if rule.valid_until is not None:
-                pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
-            condition = compile_condition(rule.condition)
-            pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
-            rules[rule.id] = {"all": [{"m": {"$and": pattern}}], "pri": 1,
-                              "run": self._recorder(rule.id)}
-        for stage in range(pack.strata):
-            last = stage == pack.strata - 1
+        for stage, members in enumerate(stages):
+            for rule in members:
+                rules[rule.id] = self._rule(rule, stage)
+        for stage, members in enumerate(stages):
+            last = stage == len(stages) - 1
             rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
-                                        "run": self._advancer(pack, stage, last)}
+                                        "run": self._advancer(members, stage, last)}
         return rules
+
+    def _rule(self, rule: Rule, stage: int) -> dict[str, Any]:
+        """One rule's entry: its stage, its validity, then its condition."""
+        pattern: list[dict[str, Any]] = [{"stage": stage},
+                                         {"$gte": {"as_of": rule.valid_from.toordinal()}}]
+        if rule.valid_until is not None:
+            pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+        condition = compile_condition(rule.condition)
+        pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
+        return {"all": [{"m": {"$and": pattern}}], "pri": 1, "run": self._recorder(rule.id)}
 
     def _record(self, closure: Any) -> DurableRun:
         return self._runs[closure.s["sid"]]
@@ -173,8 +247,9 @@ class _Adapter:
             self._record(closure).fired.append(rule_id)
         return action
 
-    def _advancer(self, pack: Pack, stage: int, last: bool) -> Callable[[Any], None]:
-        by_id = {r.id: r for r in pack.rules if r.stratum == stage and r.derive}
+    def _advancer(self, members: Sequence[Rule], stage: int,
+                  last: bool) -> Callable[[Any], None]:
+        by_id = {r.id: r for r in members if r.derive}
 
         from .engine import merge_derivations  # shared with the Python evaluator
 

@@ -88,6 +88,10 @@ def resolve_as_of(as_of: DateLike, case: Case) -> dt.date:
         except ValueError:
             raise FormselectError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD") \
                 from None
+    # a datetime is a date to Python, but the law is applied on a day, not at an hour
+    if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
+        raise FormselectError(f"as_of {as_of!r} is a {type(as_of).__name__}; expected a "
+                              "datetime.date or YYYY-MM-DD text")
     day = as_of or case.as_of or case.procurement.start_date
     if day is None:
         raise FormselectError("as_of is needed: the case has neither as_of nor "
@@ -114,7 +118,7 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
         notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
                      f"then; the case records a start date of {start.isoformat()}.")
     pack = _resolve_rules(rules)
-    evaluation = evaluate(pack, the_case, as_of, Backend(backend))
+    evaluation = evaluate(pack, the_case, as_of, _backend(backend))
     return decide(pack, the_case, as_of, evaluation, formselect_version=version(),
                   notes=notes)
 
@@ -125,5 +129,13 @@ def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
     ranking, routes, risks, steps, fired rules and derived facts. For batches and grids."""
     the_case = _resolve_case(case)
     day = resolve_as_of(as_of, the_case)
-    return standing(_resolve_rules(rules), evaluate(_resolve_rules(rules), the_case, day,
-                                                    Backend(backend)))
+    pack = _resolve_rules(rules)
+    return standing(pack, evaluate(pack, the_case, day, _backend(backend)))
+
+
+def _backend(name: Backend | str) -> Backend:
+    try:
+        return Backend(name)
+    except ValueError:
+        raise FormselectError(f"backend {name!r} is not known; expected one of "
+                              + ", ".join(repr(str(b)) for b in Backend)) from None

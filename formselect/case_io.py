@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import cattrs
 import tomli_w
 
 from .case import Case
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, Shown
 from .facttypes import check_value, converter_for
 from .vocabulary import SECTIONS, case_facts, did_you_mean, section_fields
 
@@ -38,6 +38,7 @@ UNKNOWN = "unknown"
 TOP_LEVEL = ("name", "notes", "as_of")
 MAX_CASE_BYTES = 1_000_000
 MAX_TEXT = 10_000  # characters in name / notes
+MAX_KEY = 200  # characters of an unknown key shown in a problem
 
 
 def _converter() -> cattrs.Converter:
@@ -69,10 +70,10 @@ def _check(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[P
                     problems.append(Problem(key, "invalid value", _short(value),
                                             "a date such as 2026-06-01", source=source))
         elif key in TOP_LEVEL:
-            if not isinstance(value, str) or len(value) > MAX_TEXT:
+            if not _valid_text(value):
                 problems.append(Problem(key, "invalid value", _short(value),
-                                        f"text of at most {MAX_TEXT:,} characters",
-                                        source=source))
+                                        f"text of at most {MAX_TEXT:,} characters, valid "
+                                        "Unicode (no lone surrogate escapes)", source=source))
             else:
                 clean[key] = value
         elif key in SECTIONS:
@@ -82,9 +83,9 @@ def _check(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[P
                 continue
             clean[key] = _check_section(key, value, source, problems)
         else:
-            problems.append(Problem(str(key), "unknown key", expected="name, notes or a "
+            problems.append(Problem(_key(key), "unknown key", expected="name, notes or a "
                                     "section: " + ", ".join(SECTIONS),
-                                    suggestion=did_you_mean(str(key), everything),
+                                    suggestion=_did_you_mean(key, everything),
                                     source=source))
     return clean, problems
 
@@ -94,11 +95,11 @@ def _check_section(section: str, values: Mapping[str, Any], source: str,
     fields = {f.name: f for f in section_fields(section)}
     clean: dict[str, Any] = {}
     for key, raw in values.items():
-        name = f"{section}.{key}"
+        name = f"{section}.{_key(key)}"
         field = fields.get(str(key))
         if field is None:
             problems.append(Problem(name, "unknown fact", expected=f"a fact of [{section}]",
-                                    suggestion=did_you_mean(name, case_facts()),
+                                    suggestion=_did_you_mean(f"{section}.{key}", case_facts()),
                                     source=source))
             continue
         if raw is None or raw == UNKNOWN:
@@ -119,8 +120,36 @@ def _check_section(section: str, values: Mapping[str, Any], source: str,
 
 
 def _short(value: object) -> object:
+    """The value as a problem shows it: long values cut to 80 characters."""
+    if isinstance(value, int) and value.bit_length() > 256:
+        # repr() of an int beyond 4,300 digits raises ValueError (Python's own limit)
+        return Shown(f"an integer of about {int(value.bit_length() * 0.30103):,} digits")
     text = repr(value)
     return text[:77] + "..." if len(text) > 80 else value
+
+
+def _key(key: object) -> str:
+    """A key as a problem names it: printable as UTF-8, and cut beyond MAX_KEY characters."""
+    text = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:MAX_KEY - 3] + "..." if len(text) > MAX_KEY else text
+
+
+def _valid_text(value: object) -> bool:
+    """Text within MAX_TEXT that can be written as UTF-8 (JSON's \\ud800 escapes cannot)."""
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+
+
+def _did_you_mean(key: object, names: Iterable[str]) -> str:
+    """A suggestion for a misspelt key (none for keys far longer than any name)."""
+    return did_you_mean(str(key), names) if len(str(key)) <= MAX_KEY else ""
 
 
 def case_from_dict(data: Mapping[str, Any], source: str = "") -> Case:

@@ -51,7 +51,9 @@ __all__ = [
 
 MAX_LENGTH = 4_000  # characters in one condition
 MAX_DEPTH = 24  # nesting of and / or / not / parentheses
-MAX_ATOMS = 200  # comparisons in one condition
+# comparisons in one condition, counting each value of an `in` list: durable_rules corrupts
+# its heap when more than 64 alternatives hold for one fact
+MAX_ATOMS = 48
 
 Scalar: TypeAlias = bool | int | float | str | dt.date
 Literal: TypeAlias = Scalar | tuple[Scalar, ...]
@@ -166,10 +168,12 @@ def facts_read(node: Condition) -> tuple[str, ...]:
 
 # --- tokenizer -------------------------------------------------------------------------
 
+# digits are ASCII only: \d would also read Arabic-Indic or full-width digits as 50, one
+# number shown to the reader and another meant
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<date>\d{4}-\d{2}-\d{2}(?![\w.]))
-  | (?P<number>-?\d[\d_]*(\.\d+)?(?![\w.]))
+  | (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\w.]))
+  | (?P<number>-?[0-9][0-9_]*(\.[0-9]+)?(?![\w.]))
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?)
   | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)
@@ -352,6 +356,11 @@ class _Parser:
         values = [self.literal()]
         while self.accept(","):
             values.append(self.literal())
+            self.count += 1  # each value is an alternative the engine tests
+            if self.count > MAX_ATOMS:
+                raise ConditionSyntaxError(f"more than {MAX_ATOMS} comparisons in one "
+                                           "condition (list values count)",
+                                           self.token.column, "a shorter condition")
         self.expect("]", "']' to end the list")
         return tuple(values)
 

@@ -6,7 +6,17 @@ from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "RulePackError"]
+__all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "RulePackError", "Shown"]
+
+
+class Shown(str):
+    """A found value already written as the reader should see it (as the file has it, or
+    described in words): shown without further quoting."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 @attrs.frozen

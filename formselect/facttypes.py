@@ -14,11 +14,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["RESOLUTION", "FactKind", "TypeInfo", "check_value", "converter_for", "quantise",
-           "type_info"]
+__all__ = ["MAX_MAGNITUDE", "RESOLUTION", "FactKind", "TypeInfo", "check_value",
+           "converter_for", "quantise", "type_info"]
 
 CPV_PATTERN = re.compile(r"[0-9]{8}(-[0-9])?")  # used with fullmatch: ASCII digits only
 RESOLUTION = 1000  # numbers are compared to a thousandth (0.001% or £0.001)
+# the largest number compared exactly: £10^12 in thousandths stays below 2^53, where the
+# engine's doubles stop counting every whole number
+MAX_MAGNITUDE = 10**12
 
 
 

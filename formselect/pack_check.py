@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._durable import engine_limit_problem
-from .conditions import ConditionSyntaxError, facts_read, parse
-from .errors import Problem
-from .facttypes import FactKind
+from .conditions import ConditionSyntaxError, Scalar, facts_read, parse
+from .errors import Problem, Shown
+from .facttypes import MAX_MAGNITUDE, RESOLUTION, FactKind
 from .pack import DerivedFact, Option, Rule, Severity
+from .satisfiable import canonical, impossibility
 from .typecheck import check_condition
 from .vocabulary import FactSpec, case_facts, did_you_mean
 
@@ -37,6 +39,7 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
     seen: dict[str, str] = {}
     parsed: list[tuple[_RawRule, str, Any]] = []
     graph: list[tuple[_RawRule, str, str, Any]] = []  # every rule whose condition parses
+    typed: list[tuple[_RawRule, str, str, Any]] = []  # ... and type-checks
     for raw, source, index, text in raw_rules:
         where = f"$.rule[{index}]"
         src = located(source, text, "rule", index)
@@ -48,16 +51,21 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
                                     source=src, rule=rule))
 
         count = len(problems)
-        _check_identity(raw, seen, source, report)
+        _check_identity(raw, seen, src, report)
+        before = len(problems)
         condition = _check_condition(raw, specs, report)
+        well_typed = len(problems) == before
         _check_effects(raw, options, facts, report)
         if condition is not None:
             # every parseable rule joins the derivation graph, so that one rule's problem
             # does not make the rules reading its facts look as if they could never fire
             graph.append((raw, src, where, condition))
+            if well_typed:
+                typed.append((raw, src, where, condition))
             if len(problems) == count:
                 parsed.append((raw, source, condition))
     strata = _strata(graph, facts, problems)
+    _never_hold(typed, graph, specs, problems)
     _contradictions(graph, problems)
     _engine_shape(graph, strata, problems)
     return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
@@ -148,6 +156,16 @@ def _check_effects(raw: _RawRule, options: Mapping[str, Option],
         report(".step.order", "order out of range", raw.step.order, "0 to 10000")
 
 
+def _comparable_number(value: object) -> bool:
+    """A number both backends compare exactly (in thousandths, below MAX_MAGNITUDE)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) <= MAX_MAGNITUDE and abs(value * RESOLUTION - round(value * RESOLUTION)) \
+        < 1e-6
+
+
 def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
                   report: Any) -> None:
     fact = facts.get(name)
@@ -157,12 +175,14 @@ def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
         return
     ok = {
         FactKind.BOOL: isinstance(value, bool),
-        FactKind.NUMBER: isinstance(value, int | float) and not isinstance(value, bool),
+        FactKind.NUMBER: _comparable_number(value),
         FactKind.ENUM: isinstance(value, str) and value in fact.values,
     }[fact.kind]
     if not ok:
-        expected = "one of " + ", ".join(fact.values) if fact.kind is FactKind.ENUM \
-            else str(fact.kind)
+        expected = {FactKind.ENUM: "one of " + ", ".join(fact.values),
+                    FactKind.NUMBER: f"a finite number from {-MAX_MAGNITUDE:,} to "
+                                     f"{MAX_MAGNITUDE:,}, to at most three decimal places",
+                    }.get(fact.kind, str(fact.kind))
         report(f".derive.{name}", "wrong value for the derived fact", value, expected,
                did_you_mean(str(value), fact.values))
 
@@ -212,6 +232,24 @@ def _strata(graph: list[tuple[_RawRule, str, str, Any]], facts: Mapping[str, Der
     return depth
 
 
+def _never_hold(typed: list[tuple[_RawRule, str, str, Any]],
+                graph: list[tuple[_RawRule, str, str, Any]], specs: Mapping[str, FactSpec],
+                problems: list[Problem]) -> None:
+    """Rules (whose condition type-checks) that no case meets on any day they are in force;
+    a derived fact holds only the values some rule derives for it."""
+    derived: dict[str, dict[Scalar, None]] = {}
+    for raw, _, _, _ in graph:
+        for name, value in raw.derive.items():
+            derived.setdefault(name, {})[value] = None
+    for raw, source, where, condition in typed:
+        reason = impossibility(condition, specs, derived, raw.valid_from, raw.valid_until)
+        if reason:
+            problems.append(Problem(f"{where}.when", "the rule can never fire: its condition "
+                                    "cannot hold", Shown(reason), "a condition that some case "
+                                    "meets on some day the rule is in force", source=source,
+                                    rule=raw.id))
+
+
 def _overlap(a: _RawRule, b: _RawRule) -> bool:
     """True when two rules are in force on some common day."""
     a_end = a.valid_until or dt.date.max
@@ -225,7 +263,8 @@ def _contradictions(graph: list[tuple[_RawRule, str, str, Any]],
     same option: the pack contradicts itself."""
     by_condition: dict[str, list[tuple[_RawRule, str, str]]] = {}
     for raw, source, where, condition in graph:
-        by_condition.setdefault(str(condition), []).append((raw, source, where))
+        # the same condition however it is written: 'a and b' is 'b and a'
+        by_condition.setdefault(str(canonical(condition)), []).append((raw, source, where))
     for group in by_condition.values():
         for i, (first, _, _) in enumerate(group):
             for second, source, where in group[i + 1:]:

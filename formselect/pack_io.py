@@ -21,7 +21,7 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
-from .errors import Problem, RulePackError
+from .errors import Problem, RulePackError, Shown
 from .facttypes import FactKind
 from .pack import DerivedFact, Option, Pack, Reference, Risk, Rule, Severity, Step
 from .vocabulary import case_facts, did_you_mean
@@ -123,7 +123,9 @@ class _RawFile:
 
 def _strict(kind: type, label: str) -> Any:
     def hook(value: object, _: object) -> object:
-        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        # bool is an int and a date-time is a date to Python; neither is to a reader
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) \
+                and not (kind is dt.date and isinstance(value, dt.datetime)):
             return value
         raise TypeError(f"{label}|{value!r}")
     return hook
@@ -158,15 +160,6 @@ def _format_exception(exc: BaseException, _type: object) -> str:
     return f"invalid value||{exc}|"
 
 
-class Shown(str):
-    """A found value already written as the file has it: shown without further quoting."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
 def _structure_one(raw: object, cls: type[Any], path: str, source: str,
                    rule: str = "") -> tuple[Any, list[Problem]]:
     try:
@@ -180,10 +173,13 @@ def _structure_one(raw: object, cls: type[Any], path: str, source: str,
                                     suggestion, source=source, rule=rule))
         return None, problems
     except (TypeError, ValueError, AttributeError) as exc:
-        found, expected = _format_exception(exc, cls).split("|")[1:3]
-        return None, [Problem(path, f"expected a table for {cls.__name__.strip('_Raw')}",
-                              found or type(raw).__name__, expected or "a TOML table",
-                              source=source)]
+        del exc  # a Python message about the wrong value would not help the reader
+        return None, [Problem(path, f"expected a table for {_TABLE_NAMES[cls]}",
+                              type(raw).__name__, "a TOML table", source=source, rule=rule)]
+
+
+_TABLE_NAMES: dict[type[Any], str] = {_RawMeta: "pack", _RawOption: "form or route",
+                                      _RawFact: "fact", _RawRule: "rule"}
 
 
 _SECTIONS: dict[str, type[Any]] = {"form": _RawOption, "route": _RawOption, "fact": _RawFact,
@@ -262,6 +258,14 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
         where = f"line {match[1]}, column {match[2]}" if match else ""
         return None, text, [Problem(where, f"invalid TOML: {message.split(' (at', maxsplit=1)[0]}",
                                     expected="valid TOML 1.0", source=source)]
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        return None, text, [Problem("", "invalid TOML: nested too deeply to read",
+                                    expected="valid TOML 1.0 with arrays and tables nested a "
+                                    "few levels deep", source=source)]
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit limit
+        return None, text, [Problem("", "invalid TOML: a value Python cannot read",
+                                    expected="valid TOML 1.0 with numbers of ordinary size",
+                                    suggestion=str(exc)[:200], source=source)]
 
 
 # --- building the pack -------------------------------------------------------------------
@@ -280,10 +284,10 @@ class _Builder:
         for kind, items in (("form", raw.form), ("route", raw.route)):
             for i, item in enumerate(items):
                 if item is not None:
-                    self._add_option(kind, item, source, i)
+                    self._add_option(kind, item, located(source, text, kind, i), i)
         for i, fact in enumerate(raw.fact):
             if fact is not None:
-                self._add_fact(fact, source, i)
+                self._add_fact(fact, located(source, text, "fact", i), i)
         for i, rule in enumerate(raw.rule):
             if rule is not None:
                 self.rules.append((rule, source, i, text))
@@ -311,7 +315,8 @@ class _Builder:
                                          "(derived facts have no dot)", source=source))
         elif fact.name in self.facts:
             self.problems.append(Problem(f"{where}.name", "derived fact declared twice",
-                                         fact.name, "a unique name", source=source))
+                                         fact.name, "a unique name", f"first declared in "
+                                         f"{self.facts[fact.name][1]}", source=source))
         elif fact.kind not in kinds:
             self.problems.append(Problem(f"{where}.kind", "invalid kind", fact.kind,
                                          "one of " + ", ".join(kinds),

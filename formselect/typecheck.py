@@ -9,7 +9,7 @@ from decimal import Decimal
 import attrs
 
 from .conditions import Compare, Condition, atoms, render_literal
-from .facttypes import RESOLUTION, FactKind
+from .facttypes import MAX_MAGNITUDE, RESOLUTION, FactKind
 from .vocabulary import FactSpec, did_you_mean
 
 __all__ = ["ConditionProblem", "check_condition"]
@@ -61,6 +61,9 @@ def _check_atom(atom: Compare, facts: Mapping[str, FactSpec]) -> ConditionProble
         if kind is not FactKind.DATE:
             return ConditionProblem(f"years_since() needs a date fact; {atom.fact!r} is {kind}",
                                     atom.column, atom.fact, "a date fact")
+        if atom.fact == "as_of":  # years before as_of of as_of itself: never a real question
+            return ConditionProblem("years_since(as_of) is always 0", atom.column, atom.fact,
+                                    "a date fact of the case, or as_of compared with a date")
         kind = FactKind.NUMBER
     allowed = OPS_BY_KIND[kind]
     if atom.op not in allowed:
@@ -85,6 +88,9 @@ def _check_literal(atom: Compare, spec: FactSpec, kind: FactKind,
     elif kind in (FactKind.INT, FactKind.NUMBER):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return ConditionProblem(f"{atom.fact!r} is a number", atom.column, found, "a number")
+        if abs(value) > MAX_MAGNITUDE:
+            return ConditionProblem("number too large to compare", atom.column, found[:40],
+                                    f"a number from {-MAX_MAGNITUDE:,} to {MAX_MAGNITUDE:,}")
         exponent = Decimal(repr(value)).as_tuple().exponent
         if isinstance(exponent, int) and 10 ** -exponent > RESOLUTION:
             return ConditionProblem("number more precise than formselect compares",

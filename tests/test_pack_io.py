@@ -94,7 +94,7 @@ BAD = {
     "wrong_derive_type": ["wrong_derive_type/rules.toml:17: $.rule[0].derive.staff_led",
                           "rule 'WRONG-DERIVE': wrong value for the derived fact",
                           "found 'yes'", "expected bool"],
-    "bad_fact_kind": ["bad_fact_kind/rules.toml: $.fact[0].kind: invalid kind",
+    "bad_fact_kind": ["bad_fact_kind/rules.toml:13: $.fact[0].kind: invalid kind",
                       "found 'boolean'", "expected one of bool, enum, number",
                       "did you mean 'bool'?"],
     "weight_out_of_range": ["weight_out_of_range/rules.toml:13: $.rule[0].favour.alpha",

@@ -83,7 +83,10 @@ class _Writer:
             start, end = self.rng.choice(PERIODS)
             dates = f"valid_from = {start.isoformat()}\nvalid_until = {end.isoformat()}\n"
         else:
-            dates = f"valid_from = {self.rng.choice(OPEN_FROM).isoformat()}\n"
+            start = self.rng.choice(OPEN_FROM)
+            dates = f"valid_from = {start.isoformat()}\n"
+        # an as_of test inside the rule's own validity (one outside could never hold)
+        when = when.replace("AS_OF_FLOOR", (start + dt.timedelta(days=365)).isoformat())
         self.rules.append(
             f'[[rule]]\nid = "GEN-{n:05d}"\ntitle = "Generated rule {n}"\n'
             f"when = '{when}'\n{effect}\n"
@@ -133,7 +136,7 @@ def _classification(w: _Writer) -> None:
             f"procurement.value_gbp_inc_vat < {high} and "
             f'service.jurisdiction != "{w.pick("service.jurisdiction")}"')
     if rng.random() < 0.2:
-        when += " and procurement.likely_challengers is unknown and as_of >= 2016-04-18"
+        when += " and procurement.likely_challengers is unknown and as_of >= AS_OF_FLOOR"
     w.rule(when, w.favour("route"), windowed=1.0)
 
 
