@@ -2,7 +2,7 @@
 
 The ceiling that formselect's engine path is compared with. The same patterns (taken from
 formselect's own compiler, ``formselect._durable``), the same validity tests, the same
-staged chaining (one advance rule per stratum re-asserting the fact with ``stage + 1``),
+staged chaining (one advance rule per stage re-asserting the fact with ``stage + 1``),
 one ``assert_fact`` and one ``delete_state`` per case, on a private ``durable.engine.Host``
 subclass whose timer threads are never started.
 
@@ -82,12 +82,16 @@ class RawEngine:
 
     def _definition(self, pack: Pack) -> dict[str, Any]:
         rules: dict[str, Any] = {}
-        for rule_id, (pri, pattern) in _patterns(pack).items():
+        patterns = _patterns(pack)
+        for rule_id, (pri, pattern) in patterns.items():
             values = {engine_key(k): engine_value(v)
                       for k, v in pack.rule(rule_id).derive.items()}
             rules[rule_id] = {"all": pattern, "pri": pri, "run": self._action(rule_id, values)}
-        for stage in range(pack.strata):  # the last one is a no-op consumer, as in formselect
-            last = stage == pack.strata - 1
+        # the stages the patterns name: formselect cuts strata into stages its stack can hold
+        stages = 1 + max((p[0]["m"]["$and"][0]["stage"] for _, p in patterns.values()),
+                         default=0)
+        for stage in range(stages):  # the last one is a no-op consumer, as in formselect
+            last = stage == stages - 1
             rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
                                         "run": _noop if last else self._advancer(stage)}
         return rules
