@@ -21,7 +21,8 @@ _ROUTE_WORDS = {
 }
 
 
-def _value(value: object) -> str:
+def shown_value(value: object) -> str:
+    """A fact's value as an adviser reads it: unknown, yes / no, a list, or the value."""
     if value is None:
         return "unknown"
     if isinstance(value, bool):
@@ -161,7 +162,7 @@ def _trace_step(step: TraceStep, bullet: str) -> Iterable[str]:
         return
     for test in step.tests:
         mark = {True: "yes", False: "no", None: "unknown"}[test.result]
-        yield f"    {test.test}: {mark} (value: {_value(test.value)})"
+        yield f"    {test.test}: {mark} (value: {shown_value(test.value)})"
     if step.outcome is Outcome.FIRED and step.conclusion:
         yield f"    => {step.conclusion}"
     if step.caveat:

@@ -15,6 +15,7 @@ from .case import Case
 from .decide import Standing, json_value
 from .errors import FormselectError
 from .pack import Pack, Reference
+from .render import shown_value
 from .search import candidate_values, case_facts_behind, quick_standing, try_change
 from .vocabulary import did_you_mean
 
@@ -101,11 +102,11 @@ class WhyNot:
             tag = " [analysis]" if blocker.analysis else ""
             lines.append(f"  [{blocker.rule_id}] {blocker.title}{tag}: {blocker.effect}")
             if blocker.fired:  # what made it fire
-                lines += [f"      because {t.test} (the case has {_shown(t.value)})"
+                lines += [f"      because {t.test} (the case has {shown_value(t.value)})"
                           for t in blocker.held]
             for test in () if blocker.fired else blocker.failing:
                 held = "unknown" if test.result is None else "no"
-                lines.append(f"      needs {test.test}; the case has {_shown(test.value)} "
+                lines.append(f"      needs {test.test}; the case has {shown_value(test.value)} "
                              f"({held})")
             lines += [f"      law: {ref}" for ref in blocker.references]
         if self.counterfactuals:
@@ -119,14 +120,6 @@ class WhyNot:
         return "```\n" + self.render_text() + "```\n"
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
 
 
 def pack_of(advice: Advice) -> Pack:
