@@ -120,8 +120,6 @@ class WhyNot:
         return "```\n" + self.render_text() + "```\n"
 
 
-
-
 def pack_of(advice: Advice) -> Pack:
     """The pack behind an advice (the built-in one for advice read back from JSON)."""
     if advice.pack is not None:
