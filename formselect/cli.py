@@ -11,7 +11,6 @@ modules (``batch_cli``, ``scenarios_cli``) and are wired in here.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,12 +27,7 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
 Handler = Callable[[argparse.Namespace], "str | tuple[str, int]"]
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") \
-            from None
+_date = interview_cli.date_argument  # one reading of --as-of for every command
 
 
 def _parser() -> argparse.ArgumentParser:

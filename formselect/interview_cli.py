@@ -18,7 +18,8 @@ from .render import render_text
 __all__ = ["add_parser", "run"]
 
 
-def _date(text: str) -> dt.date:
+def date_argument(text: str) -> dt.date:
+    """A command-line date (YYYY-MM-DD), or argparse's error naming the text."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -33,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="case file to write (.toml)")
     parser.add_argument("--start", type=Path, help="case file with the answers so far")
-    parser.add_argument("--as-of", type=_date,
+    parser.add_argument("--as-of", type=date_argument,
                         help="date the law is applied (default: today)")
     parser.add_argument("--max-questions", type=int, default=40)
 
