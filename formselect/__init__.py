@@ -7,7 +7,8 @@ Decision support, not legal advice. Start with :func:`advise`::
 """
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .advice import (
     Advice,
@@ -24,6 +25,7 @@ from .advice import (
     StepItem,
     Test,
     TraceStep,
+    register_readers,
 )
 from .api import advise, assess, builtin_pack, load_rules, version
 from .case import Case, Membership, Money, Ownership, Service, Transfer
@@ -32,6 +34,8 @@ from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_c
 from .decide import Standing
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
+from .frames import trace_frame
+from .graph import to_dot
 from .pack import Pack, Reference, Rule, Severity
 from .render import render_markdown, render_text
 from .serialize import advice_from_json, advice_to_dict, advice_to_json
@@ -67,6 +71,43 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+class _Readers:
+    """Advice's convenience methods, served from this top floor so that the data module never
+    imports its readers; the explanation modules still load on first use."""
+
+    def why_not(self, advice: Advice, option: str) -> Any:
+        return _lazy("why_not")(advice, option)
+
+    def what_if(self, advice: Advice, changes: Mapping[str, object]) -> tuple[Advice, Any]:
+        return _lazy("what_if")(advice, changes)  # type: ignore[no-any-return]
+
+    def render(self, advice: Advice, fmt: str, depth: str) -> str:
+        renderers: dict[str, Callable[[], str]] = {
+            "text": lambda: render_text(advice, depth),
+            "markdown": lambda: render_markdown(advice, depth),
+            "html": lambda: _lazy("render_html")(advice, depth),
+            "json": lambda: advice_to_json(advice)}
+        if fmt not in renderers:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(renderers)}")
+        return renderers[fmt]()
+
+    def to_dot(self, advice: Advice) -> str:
+        return to_dot(advice)
+
+    def trace_frame(self, advice: Advice) -> Any:
+        return trace_frame(advice)
+
+    def html_fragment(self, advice: Advice) -> str:
+        return _lazy("render_html")(advice, fragment=True)  # type: ignore[no-any-return]
+
+
+def _lazy(name: str) -> Any:
+    return __getattr__(name)
+
+
+register_readers(_Readers())
 
 
 def __dir__() -> list[str]:

@@ -22,6 +22,7 @@ Design, each point answering a measured trap of durable_rules 2.0.28:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import os
 import threading
@@ -32,13 +33,46 @@ import attrs
 from durable import engine as durable_engine
 
 from .conditions import All, Any_, Compare, Condition, Not
-from .errors import EngineError
-from .facts import engine_key, engine_value
-from .pack import Pack, Rule
+from .errors import EngineError, Problem
+from .facttypes import FactKind, quantise
+from .pack import Pack, Rule, merge_derivations
+from .pack_schema import RawRule
+from .vocabulary import case_facts
 
-__all__ = ["MAX_GROUPS", "DurableRun", "compile_condition", "engine_limit_problem", "run"]
+__all__ = ["MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
+           "MAX_RULES_PER_NODE", "DurableRun", "compile_condition", "engine_key",
+           "engine_keys_needed", "engine_limit_problem", "engine_message", "engine_shape_problems",
+           "engine_value", "pack_size_problems", "run"]
 
 _ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
+
+# durable_rules holds at most 4,096 rules in a ruleset (error 106 beyond); formselect adds one
+# stage rule per stratum, so a pack keeps well below that
+MAX_RULES = 4_000
+MAX_FACT_KEYS = 255  # durable_rules: MAX_OBJECT_PROPERTIES in state.h
+
+
+def engine_keys_needed(derived: int) -> int:
+    """Values the engine's case fact can carry: case facts (a set as one key per member plus
+    one), a years_since value per date, as_of, stage, sid and every derived fact."""
+    keys = 3 + derived
+    for spec in case_facts().values():
+        keys += {FactKind.SET: 1 + len(spec.values), FactKind.DATE: 2}.get(spec.kind, 1)
+    return keys
+
+
+def pack_size_problems(rules: int, derived: int) -> list[Problem]:
+    """Why the engine cannot hold a pack of ``rules`` rules and ``derived`` derived facts."""
+    problems: list[Problem] = []
+    keys = engine_keys_needed(derived)
+    if keys > MAX_FACT_KEYS:
+        allowed = derived - keys + MAX_FACT_KEYS
+        problems.append(Problem("", "too many derived facts for the engine",
+                                derived, f"at most {allowed} derived facts (the "
+                                f"engine holds at most {MAX_FACT_KEYS} values per fact)"))
+    if rules > MAX_RULES:
+        problems.append(Problem("", "too many rules", rules, f"at most {MAX_RULES:,}"))
+    return problems
 
 
 @attrs.define
@@ -251,8 +285,6 @@ class _Adapter:
                   last: bool) -> Callable[[Any], None]:
         by_id = {r.id: r for r in members if r.derive}
 
-        from .engine import merge_derivations  # shared with the Python evaluator
-
         def action(closure: Any) -> None:
             if last:
                 return
@@ -297,3 +329,74 @@ def run(pack: Pack, message: Mapping[str, object]) -> list[str]:
     """The ids of the rules that fired for one case message, in firing order."""
     return _ADAPTER.run(pack, message).fired
 
+
+# durable_rules' compiler loops forever when more than about 512 distinct tests hang from one
+# node of its network; formselect's rules branch from a node per (stratum, validity), so a
+# pack keeps each such group well below that. And 256 rules with one identical pattern fail
+# with error 108. Both are rejected here, before the engine ever sees them.
+MAX_RULES_PER_NODE = 400
+MAX_IDENTICAL_PATTERNS = 200
+
+
+def engine_shape_problems(graph: Sequence[tuple[RawRule, str, str, Any]],
+                          strata: Mapping[str, int]) -> list[Problem]:
+    """Groups of rules the engine cannot compile: too many per network node, or identical."""
+    problems: list[Problem] = []
+    groups: dict[tuple[int, dt.date], list[tuple[RawRule, str, str]]] = {}
+    patterns: dict[str, list[tuple[RawRule, str, str]]] = {}
+    for raw, source, where, condition in graph:
+        key = (strata.get(raw.id, 0), raw.valid_from)
+        groups.setdefault(key, []).append((raw, source, where))
+        shape = f"{key}|{raw.valid_until}|{condition}"
+        patterns.setdefault(shape, []).append((raw, source, where))
+    for (stratum, start), members in groups.items():
+        if len(members) > MAX_RULES_PER_NODE:
+            raw, source, where = members[MAX_RULES_PER_NODE]
+            problems.append(Problem(
+                f"{where}.valid_from", "too many rules start on the same date at the same "
+                "derivation depth for the engine", len(members),
+                f"at most {MAX_RULES_PER_NODE} rules per (derivation depth {stratum}, "
+                f"valid_from {start}); split them with derived facts or other dates",
+                source=source, rule=raw.id))
+    for members in patterns.values():
+        if len(members) > MAX_IDENTICAL_PATTERNS:
+            raw, source, where = members[MAX_IDENTICAL_PATTERNS]
+            problems.append(Problem(
+                f"{where}.when", "too many rules with an identical condition and dates",
+                len(members), f"at most {MAX_IDENTICAL_PATTERNS}; merge their effects",
+                source=source, rule=raw.id))
+    return problems
+
+
+def engine_key(name: str, measure: str = "value") -> str:
+    """The engine's key for a fact: no dots, and never clashing with another fact."""
+    key = name.replace(".", "__")
+    if "." not in name and name != "as_of":
+        key = "d__" + key  # derived facts
+    return f"ys__{key}" if measure == "years_since" else key
+
+
+def engine_value(value: object) -> object:
+    """Dates travel to the engine as day numbers and numbers as thousandths."""
+    return value.toordinal() if isinstance(value, dt.date) else quantise(value)
+
+
+def engine_message(view: Mapping[str, object]) -> dict[str, object]:
+    """The engine fact: flat keys, day numbers for dates, one boolean per set member."""
+    specs = case_facts()
+    message: dict[str, object] = {}
+    for name, value in view.items():
+        if name.startswith("years_since("):
+            fact = name[len("years_since("):-1]
+            message[engine_key(fact, "years_since")] = engine_value(value)
+            continue
+        spec = specs.get(name)
+        if spec is not None and spec.kind is FactKind.SET:
+            message[engine_key(name)] = len(value)  # type: ignore[arg-type]  # for 'is known'
+            for member in spec.values:
+                message[f"{engine_key(name)}__{member}"] = member in value  # type: ignore[operator]
+        elif spec is not None and spec.kind is FactKind.CODES:
+            message[engine_key(name)] = len(value)  # type: ignore[arg-type]  # read only by 'is known'
+        else:
+            message[engine_key(name)] = engine_value(value)
+    return message

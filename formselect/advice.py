@@ -1,6 +1,9 @@
 """The result of ``advise``: a recommendation, its alternatives, risks, steps, routes and trace.
 
 Everything here is immutable data; rendering lives in ``render`` and JSON in ``serialize``.
+The data does not import its readers: ``Advice``'s convenience methods (``render``,
+``why_not``, ``what_if``, ...) are thin facades over :class:`AdviceReaders`, which the
+package's top level registers (``formselect/__init__.py``), so every import points down.
 Values read from the case are stored JSON-ready (dates as ISO text, sets as sorted lists) so
 that an Advice written as JSON reads back equal.
 """
@@ -10,19 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from .case import Case
+from .errors import FormselectError
 from .pack import Pack, Reference, Severity
-
-if TYPE_CHECKING:
-    from .whatif import AdviceDiff
-    from .whynot import WhyNot
 
 __all__ = [
     "Advice",
+    "AdviceReaders",
     "Certainty",
     "FormStatus",
     "OpenPoint",
@@ -32,10 +33,12 @@ __all__ = [
     "RiskItem",
     "RouteAdvice",
     "RouteStatus",
+    "Standing",
     "Status",
     "StepItem",
     "Test",
     "TraceStep",
+    "register_readers",
 ]
 
 SCHEMA = "formselect.advice/1"
@@ -248,53 +251,33 @@ class Advice:
                 return step
         raise KeyError(rule_id)
 
-    def why_not(self, option: str) -> WhyNot:
-        """Why a form or route is not recommended, with minimal counterfactuals."""
-        from .whynot import why_not
+    def why_not(self, option: str) -> Any:
+        """Why a form or route is not recommended, with minimal counterfactuals
+        (a :class:`formselect.WhyNot`; see :func:`formselect.why_not`)."""
+        return _readers().why_not(self, option)
 
-        return why_not(self, option)
-
-    def what_if(self, changes: Mapping[str, object]) -> tuple[Advice, AdviceDiff]:
-        """Advise again with some facts changed; the new advice and what changed."""
-        from .whatif import what_if
-
-        return what_if(self, changes)
+    def what_if(self, changes: Mapping[str, object]) -> tuple[Advice, Any]:
+        """Advise again with some facts changed; the new advice and what changed
+        (a :class:`formselect.AdviceDiff`; see :func:`formselect.what_if`)."""
+        return _readers().what_if(self, changes)
 
     def render(self, fmt: str = "text", depth: str = "summary") -> str:
         """The advice as ``text``, ``markdown``, ``html`` or ``json``."""
-        from .render import render_markdown, render_text
-        from .report_html import render_html
-        from .serialize import advice_to_json
-
-        renderers = {"text": lambda: render_text(self, depth),
-                     "markdown": lambda: render_markdown(self, depth),
-                     "html": lambda: render_html(self, depth),
-                     "json": lambda: advice_to_json(self)}
-        if fmt not in renderers:
-            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(renderers)}")
-        return renderers[fmt]()
+        return _readers().render(self, fmt, depth)
 
     def to_dot(self) -> str:
         """The decision as a Graphviz DOT graph."""
-        from .graph import to_dot
-
-        return to_dot(self)
+        return _readers().to_dot(self)
 
     def trace_frame(self) -> Any:
         """The trace as a pandas DataFrame (needs pandas)."""
-        from .frames import trace_frame
-
-        return trace_frame(self)
+        return _readers().trace_frame(self)
 
     def _repr_html_(self) -> str:
-        from .report_html import render_html
-
-        return render_html(self, fragment=True)
+        return _readers().html_fragment(self)
 
     def _repr_markdown_(self) -> str:
-        from .render import render_markdown
-
-        return render_markdown(self)
+        return _readers().render(self, "markdown", "summary")
 
     def form(self, form_id: str) -> OptionScore:
         """The standing of one form (KeyError if the pack has no such form)."""
@@ -302,3 +285,66 @@ class Advice:
             if option.id == form_id:
                 return option
         raise KeyError(form_id)
+
+
+@attrs.frozen
+class Standing:
+    """The outcome without the trace: cheap enough for batches, searches and questions."""
+
+    status: Status
+    recommended: str | None
+    ranking: tuple[OptionScore, ...]
+    risks: tuple[RiskItem, ...]
+    steps: tuple[StepItem, ...]
+    procurement: Procurement
+    fired: tuple[str, ...] = ()  # rule ids, in pack order
+    derived: Mapping[str, object] = attrs.field(factory=dict)
+
+    @property
+    def viable_forms(self) -> tuple[str, ...]:
+        """Forms not ruled out."""
+        return tuple(o.id for o in self.ranking if o.status is not FormStatus.EXCLUDED)
+
+    def route_status(self, route_id: str) -> RouteStatus:
+        """The status of one route."""
+        return self.procurement.route(route_id).status
+
+
+class AdviceReaders(Protocol):
+    """The readers of an Advice that live on the floors above it (reports, explanations).
+
+    ``Advice``'s convenience methods delegate to the one registered instance, so that the
+    data never imports its readers (which import the data).
+    """
+
+    def why_not(self, advice: Advice, option: str) -> Any:
+        """Why a form or route is not recommended."""
+
+    def what_if(self, advice: Advice, changes: Mapping[str, object]) -> tuple[Advice, Any]:
+        """Advise again with some facts changed."""
+
+    def render(self, advice: Advice, fmt: str, depth: str) -> str:
+        """The advice in one report format."""
+
+    def to_dot(self, advice: Advice) -> str:
+        """The decision as a Graphviz DOT graph."""
+
+    def trace_frame(self, advice: Advice) -> Any:
+        """The trace as a pandas DataFrame."""
+
+    def html_fragment(self, advice: Advice) -> str:
+        """The HTML report without its page around it (for notebooks)."""
+
+
+_READERS: list[AdviceReaders] = []
+
+
+def register_readers(readers: AdviceReaders) -> None:
+    """Serve ``Advice``'s convenience methods with ``readers`` (done by ``formselect``)."""
+    _READERS[:] = [readers]
+
+
+def _readers() -> AdviceReaders:
+    if not _READERS:  # formselect/__init__.py registers them whenever this module loads
+        raise FormselectError("no Advice readers are registered; import formselect")
+    return _READERS[0]

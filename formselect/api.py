@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from functools import cache
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -19,7 +21,7 @@ from .pack_io import load_pack
 from .resources import builtin_rules_dir
 
 __all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "assess", "builtin_pack", "load_rules",
-           "resolve_as_of", "version"]
+           "resolve_as_of", "resolve_case", "resolve_rules", "version"]
 
 CaseLike: TypeAlias = Case | Mapping[str, Any] | str | Path
 RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
@@ -29,9 +31,6 @@ RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
 @cache
 def version() -> str:
     """The installed formselect version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
     try:
         return dist_version("formselect")
     except PackageNotFoundError:  # running from a source tree that is not installed
@@ -59,7 +58,9 @@ def _pack_at(paths: tuple[str, ...]) -> Pack:
     return load_pack(*paths)
 
 
-def _resolve_rules(rules: RulesLike) -> Pack:
+def resolve_rules(rules: RulesLike) -> Pack:
+    """The pack to apply: a loaded pack, rule files or folders (loaded once), or None for
+    the built-in pack."""
     if rules is None:
         return builtin_pack()
     if isinstance(rules, Pack):
@@ -68,7 +69,8 @@ def _resolve_rules(rules: RulesLike) -> Pack:
     return _pack_at(tuple(str(Path(p).resolve()) for p in paths))
 
 
-def _resolve_case(case: CaseLike) -> Case:
+def resolve_case(case: CaseLike) -> Case:
+    """The case from a :class:`Case`, a dict in the case-file layout, or a case file."""
     if isinstance(case, Case):
         return case
     if isinstance(case, str | Path):
@@ -110,14 +112,14 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
     ``rules`` is a loaded :class:`Pack`, a rule folder or file (or several), or None for the
     built-in pack.
     """
-    the_case = _resolve_case(case)
+    the_case = resolve_case(case)
     notes = []
     start = the_case.procurement.start_date
     as_of = resolve_as_of(as_of, the_case)
     if start is not None and start != as_of:
         notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
                      f"then; the case records a start date of {start.isoformat()}.")
-    pack = _resolve_rules(rules)
+    pack = resolve_rules(rules)
     evaluation = evaluate(pack, the_case, as_of, _backend(backend))
     return decide(pack, the_case, as_of, evaluation, formselect_version=version(),
                   notes=notes)
@@ -127,9 +129,9 @@ def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
            backend: Backend | str = Backend.DURABLE) -> Standing:
     """The outcome of :func:`advise` without the trace, certainty or explanations: status,
     ranking, routes, risks, steps, fired rules and derived facts. For batches and grids."""
-    the_case = _resolve_case(case)
+    the_case = resolve_case(case)
     day = resolve_as_of(as_of, the_case)
-    pack = _resolve_rules(rules)
+    pack = resolve_rules(rules)
     return standing(pack, evaluate(pack, the_case, day, _backend(backend)))
 
 

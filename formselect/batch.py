@@ -31,12 +31,12 @@ from typing import Any, Protocol, TypeAlias
 import attrs
 
 from .advice import Advice
-from .api import RulesLike, _resolve_rules, advise, assess, resolve_as_of
+from .api import RulesLike, advise, assess, resolve_as_of, resolve_rules
 from .batch_io import COLUMNS, BatchRow, Record, count_records, read_records
 from .case import Case
 from .case_io import case_from_dict
 from .decide import Standing
-from .errors import EngineError, FormselectError, Problem, _ProblemsError
+from .errors import EngineError, FormselectError, Problem, ProblemsError
 from .pack import Pack
 from .progress import Progress
 
@@ -109,7 +109,7 @@ def _advise_record(record: Record, pack: Pack, job: _Job) -> BatchRow:
         # the trace is only built when the caller keeps the full advice
         outcome: Advice | Standing = advise(case, as_of=as_of, rules=pack) \
             if job.keep_advice else assess(case, as_of=as_of, rules=pack)
-    except _ProblemsError as exc:
+    except ProblemsError as exc:
         return _error_row(record, as_of, [str(_located(p, record.source))
                                           for p in exc.problems])
     except EngineError:
@@ -296,7 +296,7 @@ def advise_stream(cases: CasesLike, as_of: dt.date | str | None = None,
     """
     total = count_records(cases)
     records = read_records(cases)
-    pack = _resolve_rules(rules)
+    pack = resolve_rules(rules)
     bar = progress if isinstance(progress, Progress) else Progress(
         total, enabled=progress if isinstance(progress, bool) else None)
     rows = run_records(records, total, pack=pack, as_of=as_of, processes=processes,

@@ -28,9 +28,9 @@ import attrs
 from .advice import Advice
 from .case import Case
 from .case_io import TOP_LEVEL, UNKNOWN, load_case
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, did_you_mean
 from .facttypes import FactKind
-from .vocabulary import SECTIONS, case_facts, did_you_mean
+from .vocabulary import SECTIONS, case_facts
 
 __all__ = [
     "COLUMNS",

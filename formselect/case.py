@@ -37,6 +37,7 @@ __all__ = [
     "Procurement",
     "Service",
     "Transfer",
+    "cross_field_problems",
 ]
 
 PCT = (0.0, 100.0)
@@ -285,8 +286,6 @@ class Case:
     transfer: Transfer = _section(Transfer)
 
     def __attrs_post_init__(self) -> None:
-        from .vocabulary import cross_field_problems  # late import: see _check_field
-
         problems = cross_field_problems(self)
         if problems:
             raise CaseError(tuple(problems))
@@ -304,3 +303,35 @@ class Case:
             by_section.setdefault(section, {})[field] = value
         sections = {s: attrs.evolve(getattr(self, s), **f) for s, f in by_section.items()}
         return attrs.evolve(self, **sections)
+
+
+def cross_field_problems(case: Case) -> list[Problem]:
+    """Facts that are each valid but contradict one another."""
+    problems: list[Problem] = []
+    own = case.ownership
+    stakes = [own.employee_pct, own.community_pct, own.public_body_pct, own.private_partner_pct]
+    total = sum(s for s in stakes if isinstance(s, int | float) and not isinstance(s, bool))
+    if total > 100.000_1:
+        problems.append(Problem(
+            "ownership", "the stakes add up to more than 100%", found=round(total, 4),
+            expected="employee_pct + community_pct + public_body_pct + private_partner_pct "
+            "<= 100", suggestion="check each holder's percentage of the votes"))
+    tr = case.transfer
+    if tr.compulsory_transfer is True and tr.staff_transfer is False:
+        problems.append(Problem(
+            "transfer.compulsory_transfer", "a compulsory transfer needs staff to transfer",
+            found=True, expected="false or unknown while transfer.staff_transfer is false"))
+    schemes = tr.pension_schemes
+    if isinstance(schemes, frozenset) and PensionScheme.NONE in schemes and len(schemes) > 1:
+        problems.append(Problem(
+            "transfer.pension_schemes", "'none' cannot be combined with a scheme",
+            found=sorted(str(s) for s in schemes), expected="either ['none'] or the schemes"))
+    money = case.money
+    payout = money.investor_payout_pct
+    if money.profit_distribution is ProfitDistribution.REINVEST_ALL and isinstance(
+            payout, int | float) and payout > 0:
+        problems.append(Problem(
+            "money.investor_payout_pct", "investors cannot be paid when all profit is "
+            "reinvested", found=payout,
+            expected="0 or unknown while money.profit_distribution is 'reinvest_all'"))
+    return problems

@@ -28,9 +28,9 @@ import cattrs
 import tomli_w
 
 from .case import Case
-from .errors import CaseError, Problem, Shown
+from .errors import CaseError, Problem, Shown, did_you_mean
 from .facttypes import check_value, converter_for
-from .vocabulary import SECTIONS, case_facts, did_you_mean, section_fields
+from .vocabulary import SECTIONS, case_facts, section_fields
 
 __all__ = ["UNKNOWN", "case_from_dict", "case_to_dict", "dump_case", "load_case", "loads_case"]
 
@@ -191,6 +191,24 @@ def case_to_dict(case: Case) -> dict[str, Any]:
         if facts:
             data[section] = facts
     return data
+
+
+def json_value(value: object) -> object:
+    """A case value as JSON-ready data (dates as ISO text, sets as sorted lists)."""
+    if value is None or type(value) in (str, bool, int):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(json_value(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 
 def _plain(value: object) -> object:

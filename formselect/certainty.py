@@ -8,13 +8,9 @@ leader is settled when no unknown rule could exclude it or lift another form to 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
-from .advice import Certainty, FormStatus, OpenPoint, Outcome, RouteStatus, TraceStep
+from .advice import Certainty, FormStatus, OpenPoint, Outcome, RouteStatus, Standing, TraceStep
 from .pack import Pack, Rule, Severity
-
-if TYPE_CHECKING:
-    from .decide import Standing
 
 __all__ = ["assess_certainty", "unknown_case_facts"]
 

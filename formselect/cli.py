@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import batch_cli, interview_cli, scenarios_cli
 from .api import advise, builtin_pack, load_rules, version
-from .errors import EngineError, FormselectError, _ProblemsError
+from .errors import EngineError, FormselectError, ProblemsError, did_you_mean
 from .pack import Pack
 
 __all__ = ["main"]
@@ -92,8 +92,6 @@ def _rules(args: argparse.Namespace) -> str:
     try:
         rule = pack.rule(args.rule_id)
     except KeyError:
-        from .vocabulary import did_you_mean
-
         hint = did_you_mean(args.rule_id, [r.id for r in pack.rules])
         raise FormselectError(f"no rule {args.rule_id!r} in {pack.name}"
                               + (f"; {hint}" if hint else "")) from None
@@ -124,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result = _handlers()[args.command](args)
-    except _ProblemsError as exc:
+    except ProblemsError as exc:
         for problem in exc.problems:
             print(f"formselect: error: {problem}", file=sys.stderr)
         return EXIT_INPUT

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from enum import Enum
 
 import attrs
 
@@ -21,12 +20,14 @@ from .advice import (
     RiskItem,
     RouteAdvice,
     RouteStatus,
+    Standing,
     Status,
     StepItem,
     Test,
     TraceStep,
 )
 from .case import Case
+from .case_io import json_value
 from .certainty import assess_certainty
 from .conditions import render_literal
 from .engine import Evaluation
@@ -34,23 +35,6 @@ from .errors import EngineError
 from .pack import Option, Pack, Rule, Severity
 
 __all__ = ["Standing", "decide", "json_value", "standing"]
-
-
-def json_value(value: object) -> object:
-    """A case value as JSON-ready data (dates as ISO text, sets as sorted lists)."""
-    if value is None or type(value) in (str, bool, int):
-        return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        return sorted(json_value(v) for v in value)  # type: ignore[type-var]
-    if isinstance(value, tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 _CONCLUSIONS: dict[tuple[str, str], str] = {}
@@ -206,29 +190,6 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
     order = list(RouteStatus)
     routes.sort(key=lambda r: (r.id != recommended, order.index(r.status), -r.score, r.id))
     return Procurement(None, recommended, tuple(routes), note)
-
-
-@attrs.frozen
-class Standing:
-    """The outcome without the trace: cheap enough for batches, searches and questions."""
-
-    status: Status
-    recommended: str | None
-    ranking: tuple[OptionScore, ...]
-    risks: tuple[RiskItem, ...]
-    steps: tuple[StepItem, ...]
-    procurement: Procurement
-    fired: tuple[str, ...] = ()  # rule ids, in pack order
-    derived: Mapping[str, object] = attrs.field(factory=dict)
-
-    @property
-    def viable_forms(self) -> tuple[str, ...]:
-        """Forms not ruled out."""
-        return tuple(o.id for o in self.ranking if o.status is not FormStatus.EXCLUDED)
-
-    def route_status(self, route_id: str) -> RouteStatus:
-        """The status of one route."""
-        return self.procurement.route(route_id).status
 
 
 def standing(pack: Pack, evaluation: Evaluation) -> Standing:

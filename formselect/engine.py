@@ -14,10 +14,11 @@ from enum import StrEnum
 import attrs
 
 from . import _durable
+from ._durable import engine_message
 from .case import Case
 from .conditions import Literal
-from .facts import case_view, engine_message
-from .pack import Pack, Rule
+from .facts import case_view
+from .pack import Pack, merge_derivations
 
 __all__ = ["Backend", "Evaluation", "evaluate", "merge_derivations"]
 
@@ -37,28 +38,6 @@ class Evaluation:
     derived: Mapping[str, Literal]
     conflicts: tuple[tuple[str, tuple[str, ...]], ...]  # (derived fact, rule ids that disagree)
     view: Mapping[str, object]  # the case facts, as_of and derived facts
-
-
-def merge_derivations(
-    rules: Iterable[Rule],
-) -> tuple[dict[str, Literal], list[tuple[str, tuple[str, ...]]]]:
-    """Combine the values derived by fired rules.
-
-    On disagreement the rule of the lowest stratum, then the lowest id, wins (a fact derived
-    in a lower stratum has already been read by higher ones). Returns the values and, for
-    each fact derived with different values, the rule ids involved.
-    """
-    by_fact: dict[str, list[tuple[str, Literal]]] = {}
-    for rule in sorted(rules, key=lambda r: (r.stratum, r.id)):
-        for name, value in rule.derive.items():
-            by_fact.setdefault(name, []).append((rule.id, value))
-    values: dict[str, Literal] = {}
-    conflicts: list[tuple[str, tuple[str, ...]]] = []
-    for name, pairs in sorted(by_fact.items()):
-        values[name] = pairs[0][1]
-        if len({repr(v) for _, v in pairs}) > 1:
-            conflicts.append((name, tuple(r for r, _ in pairs)))
-    return values, conflicts
 
 
 def _finish(pack: Pack, fired: Iterable[str], view: dict[str, object]) -> Evaluation:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "RulePackError", "Shown"]
+__all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "ProblemsError",
+           "RulePackError", "Shown",
+           "did_you_mean"]
 
 
 class Shown(str):
@@ -57,7 +60,7 @@ class FormselectError(Exception):
     """Base class of every error formselect raises on purpose."""
 
 
-class _ProblemsError(FormselectError):
+class ProblemsError(FormselectError):
     """An error that holds every problem found in one pass."""
 
     kind = "input"
@@ -69,13 +72,13 @@ class _ProblemsError(FormselectError):
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in {self.kind}:\n{lines}")
 
 
-class CaseError(_ProblemsError):
+class CaseError(ProblemsError):
     """A case (file, dict or row) has facts that are unknown, mistyped or out of range."""
 
     kind = "the case"
 
 
-class RulePackError(_ProblemsError):
+class RulePackError(ProblemsError):
     """A rule pack failed to load: syntax, schema, condition or cross-rule problems."""
 
     kind = "the rule pack"
@@ -83,3 +86,14 @@ class RulePackError(_ProblemsError):
 
 class EngineError(FormselectError):
     """The rule engine failed while evaluating a case (never a silent partial result)."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A suggestion such as ``did you mean 'employee_pct'?``, or ``""``."""
+    pool = list(candidates)
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        # a fact written without its section, or in the wrong section
+        tail = word.rpartition(".")[2]
+        matches = [c for c in pool if c.rpartition(".")[2] == tail][:1]
+    return f"did you mean {matches[0]!r}?" if matches else ""

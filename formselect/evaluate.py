@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from .conditions import All, Any_, Compare, Condition, Not
+from .conditions import All, Any_, Compare, Condition, Not, atoms
 from .facttypes import quantise
 
 __all__ = ["AtomResult", "Compiled", "compare", "compiled", "explain", "truth",
@@ -98,8 +98,6 @@ class AtomResult:
 
 def explain(node: Condition, view: Mapping[str, object]) -> tuple[AtomResult, ...]:
     """Each comparison with the value it read and whether it held."""
-    from .conditions import atoms
-
     return tuple(AtomResult(str(a), a.fact, _lookup(view, a), compare(a, _lookup(view, a)))
                  for a in atoms(node))
 
@@ -213,8 +211,6 @@ def compiled(node: Condition) -> Compiled:
     found_already = _COMPILED.get(node)
     if found_already is not None:
         return found_already
-    from .conditions import atoms
-
     found = tuple(atoms(node))
     result = Compiled(
         atoms=found, texts=tuple(str(a) for a in found),

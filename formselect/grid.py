@@ -21,12 +21,12 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .api import CaseLike, RulesLike, _resolve_case, _resolve_rules
+from .api import CaseLike, RulesLike, resolve_case, resolve_rules
 from .batch import dataframe, run_records
 from .batch_io import COLUMNS, BatchRow, Record
 from .case_io import UNKNOWN, case_from_dict, case_to_dict
-from .errors import CaseError, Problem
-from .vocabulary import case_facts, did_you_mean
+from .errors import CaseError, Problem, did_you_mean
+from .vocabulary import case_facts
 
 __all__ = ["GridTable", "grid"]
 
@@ -56,7 +56,7 @@ def grid(base_case: CaseLike, axes: Mapping[str, Iterable[object]],
     ``executor`` are as for :func:`formselect.advise_many` (default: this process for a small
     grid, every local core for a large one).
     """
-    base = case_to_dict(_resolve_case(base_case))
+    base = case_to_dict(resolve_case(base_case))
     values = {name: list(options) for name, options in axes.items()}
     _check_axes(values)
     total = math.prod(len(v) for v in values.values())
@@ -66,7 +66,7 @@ def grid(base_case: CaseLike, axes: Mapping[str, Iterable[object]],
     combos = list(itertools.product(*values.values()))
     records = (_record(i, base, dict(zip(values, combo, strict=True)))
                for i, combo in enumerate(combos, 1))
-    rows = run_records(records, total, pack=_resolve_rules(rules), as_of=as_of,
+    rows = run_records(records, total, pack=resolve_rules(rules), as_of=as_of,
                        processes=processes, executor=executor, chunksize=None,
                        keep_advice=False, progress=None)
     table = GridTable(_row(dict(zip(values, combo, strict=True)), row)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum, StrEnum
 
 import attrs
 
-from .conditions import Condition, Literal, facts_read
+from .conditions import Condition, Literal, atoms, facts_read
 from .evaluate import Compiled, compiled
 from .facttypes import FactKind, TypeInfo
 from .vocabulary import FactSpec, case_facts
@@ -171,6 +171,20 @@ class Pack:
         return {k: tuple(v) for k, v in found.items()}
 
     @functools.cached_property
+    def literals(self) -> Mapping[tuple[str, str], tuple[object, ...]]:
+        """(fact, measure) -> the literals compared with it anywhere in the pack."""
+        found: dict[tuple[str, str], dict[object, None]] = {}
+        for rule in self.rules:
+            for atom in atoms(rule.condition):
+                if atom.op in ("known", "unknown"):
+                    continue
+                values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+                bucket = found.setdefault((atom.fact, atom.measure), {})
+                for value in values:
+                    bucket[value] = None
+        return {k: tuple(v) for k, v in found.items()}
+
+    @functools.cached_property
     def compiled(self) -> Mapping[str, Compiled]:
         """Each rule's condition compiled for the pure-Python evaluator, by rule id."""
         return {r.id: compiled(r.condition) for r in self.rules}
@@ -206,3 +220,25 @@ class Pack:
                                   description="The date the law is applied at.", derived=True)
         specs.update({d.name: d.spec() for d in self.derived})
         return specs
+
+
+def merge_derivations(
+    rules: Iterable[Rule],
+) -> tuple[dict[str, Literal], list[tuple[str, tuple[str, ...]]]]:
+    """Combine the values derived by fired rules.
+
+    On disagreement the rule of the lowest stratum, then the lowest id, wins (a fact derived
+    in a lower stratum has already been read by higher ones). Returns the values and, for
+    each fact derived with different values, the rule ids involved.
+    """
+    by_fact: dict[str, list[tuple[str, Literal]]] = {}
+    for rule in sorted(rules, key=lambda r: (r.stratum, r.id)):
+        for name, value in rule.derive.items():
+            by_fact.setdefault(name, []).append((rule.id, value))
+    values: dict[str, Literal] = {}
+    conflicts: list[tuple[str, tuple[str, ...]]] = []
+    for name, pairs in sorted(by_fact.items()):
+        values[name] = pairs[0][1]
+        if len({repr(v) for _, v in pairs}) > 1:
+            conflicts.append((name, tuple(r for r, _ in pairs)))
+    return values, conflicts

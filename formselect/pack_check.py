@@ -6,19 +6,17 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._durable import engine_limit_problem
+from ._durable import engine_limit_problem, engine_shape_problems
 from .conditions import ConditionSyntaxError, Scalar, facts_read, parse
-from .errors import Problem, Shown
-from .facttypes import MAX_MAGNITUDE, RESOLUTION, FactKind
+from .errors import Problem, Shown, did_you_mean
+from .facttypes import MAX_MAGNITUDE, RESOLUTION, FactKind, TypeInfo
 from .pack import DerivedFact, Option, Rule, Severity
+from .pack_schema import RawRule, located, make_rule
 from .satisfiable import canonical, impossibility
 from .typecheck import check_condition
-from .vocabulary import FactSpec, case_facts, did_you_mean
-
-if TYPE_CHECKING:
-    from .pack_io import _RawRule
+from .vocabulary import FactSpec, case_facts
 
 __all__ = ["build_rules"]
 
@@ -28,18 +26,16 @@ STATUTE = re.compile(r"\b(Act|Regulations|Order|Directive)\b.*\b\d{4}\b|\bSI \d{
 LEGISLATION = "https://www.legislation.gov.uk/"
 
 
-def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mapping[str, Option],
+def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping[str, Option],
                 facts: Mapping[str, DerivedFact], problems: list[Problem]) -> list[Rule]:
     """Check every rule, append problems, and return the rules with their strata."""
-    from .pack_io import located, make_rule
-
     specs: dict[str, FactSpec] = dict(case_facts())
     specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
     specs.update({name: fact.spec() for name, fact in facts.items()})
     seen: dict[str, str] = {}
-    parsed: list[tuple[_RawRule, str, Any]] = []
-    graph: list[tuple[_RawRule, str, str, Any]] = []  # every rule whose condition parses
-    typed: list[tuple[_RawRule, str, str, Any]] = []  # ... and type-checks
+    parsed: list[tuple[RawRule, str, Any]] = []
+    graph: list[tuple[RawRule, str, str, Any]] = []  # every rule whose condition parses
+    typed: list[tuple[RawRule, str, str, Any]] = []  # ... and type-checks
     for raw, source, index, text in raw_rules:
         where = f"$.rule[{index}]"
         src = located(source, text, "rule", index)
@@ -67,17 +63,15 @@ def build_rules(raw_rules: list[tuple[_RawRule, str, int, str]], options: Mappin
     strata = _strata(graph, facts, problems)
     _never_hold(typed, graph, specs, problems)
     _contradictions(graph, problems)
-    _engine_shape(graph, strata, problems)
+    problems += engine_shape_problems(graph, strata)
     return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
 
 
 def _date_info() -> Any:
-    from .facttypes import TypeInfo
-
     return TypeInfo(FactKind.DATE)
 
 
-def _check_identity(raw: _RawRule, seen: dict[str, str], source: str, report: Any) -> None:
+def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any) -> None:
     if not ID_PATTERN.match(raw.id):
         report(".id", "invalid rule id", raw.id, "letters, digits, '.', '-' or '_', starting "
                "with a letter (e.g. LF-01)")
@@ -109,7 +103,7 @@ def _check_identity(raw: _RawRule, seen: dict[str, str], source: str, report: An
                f"a date on or after valid_from ({raw.valid_from})")
 
 
-def _check_condition(raw: _RawRule, specs: Mapping[str, FactSpec], report: Any) -> Any:
+def _check_condition(raw: RawRule, specs: Mapping[str, FactSpec], report: Any) -> Any:
     try:
         condition = parse(raw.when)
     except ConditionSyntaxError as exc:
@@ -125,7 +119,7 @@ def _check_condition(raw: _RawRule, specs: Mapping[str, FactSpec], report: Any) 
     return condition
 
 
-def _check_effects(raw: _RawRule, options: Mapping[str, Option],
+def _check_effects(raw: RawRule, options: Mapping[str, Option],
                    facts: Mapping[str, DerivedFact], report: Any) -> None:
     if not (raw.exclude or raw.favour or raw.derive or raw.risk or raw.step):
         report("", "the rule has no effect", expected="at least one of exclude, favour, "
@@ -187,7 +181,7 @@ def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
                did_you_mean(str(value), fact.values))
 
 
-def _strata(graph: list[tuple[_RawRule, str, str, Any]], facts: Mapping[str, DerivedFact],
+def _strata(graph: list[tuple[RawRule, str, str, Any]], facts: Mapping[str, DerivedFact],
             problems: list[Problem]) -> dict[str, int]:
     """Derivation depth of each rule; reports cycles and facts nothing derives."""
     derivers: dict[str, list[str]] = {}
@@ -232,8 +226,8 @@ def _strata(graph: list[tuple[_RawRule, str, str, Any]], facts: Mapping[str, Der
     return depth
 
 
-def _never_hold(typed: list[tuple[_RawRule, str, str, Any]],
-                graph: list[tuple[_RawRule, str, str, Any]], specs: Mapping[str, FactSpec],
+def _never_hold(typed: list[tuple[RawRule, str, str, Any]],
+                graph: list[tuple[RawRule, str, str, Any]], specs: Mapping[str, FactSpec],
                 problems: list[Problem]) -> None:
     """Rules (whose condition type-checks) that no case meets on any day they are in force;
     a derived fact holds only the values some rule derives for it."""
@@ -250,18 +244,18 @@ def _never_hold(typed: list[tuple[_RawRule, str, str, Any]],
                                     rule=raw.id))
 
 
-def _overlap(a: _RawRule, b: _RawRule) -> bool:
+def _overlap(a: RawRule, b: RawRule) -> bool:
     """True when two rules are in force on some common day."""
     a_end = a.valid_until or dt.date.max
     b_end = b.valid_until or dt.date.max
     return a.valid_from <= b_end and b.valid_from <= a_end
 
 
-def _contradictions(graph: list[tuple[_RawRule, str, str, Any]],
+def _contradictions(graph: list[tuple[RawRule, str, str, Any]],
                     problems: list[Problem]) -> None:
     """Two rules with the same condition, in force together, that exclude and favour the
     same option: the pack contradicts itself."""
-    by_condition: dict[str, list[tuple[_RawRule, str, str]]] = {}
+    by_condition: dict[str, list[tuple[RawRule, str, str]]] = {}
     for raw, source, where, condition in graph:
         # the same condition however it is written: 'a and b' is 'b and a'
         by_condition.setdefault(str(canonical(condition)), []).append((raw, source, where))
@@ -276,38 +270,3 @@ def _contradictions(graph: list[tuple[_RawRule, str, str, Any]],
                         "excludes and the other favours the same option", clash,
                         "rules that agree, or conditions that tell the cases apart",
                         source=source, rule=second.id))
-
-
-# durable_rules' compiler loops forever when more than about 512 distinct tests hang from one
-# node of its network; formselect's rules branch from a node per (stratum, validity), so a
-# pack keeps each such group well below that. And 256 rules with one identical pattern fail
-# with error 108. Both are rejected here, before the engine ever sees them.
-MAX_RULES_PER_NODE = 400
-MAX_IDENTICAL_PATTERNS = 200
-
-
-def _engine_shape(graph: list[tuple[_RawRule, str, str, Any]], strata: Mapping[str, int],
-                  problems: list[Problem]) -> None:
-    groups: dict[tuple[int, dt.date], list[tuple[_RawRule, str, str]]] = {}
-    patterns: dict[str, list[tuple[_RawRule, str, str]]] = {}
-    for raw, source, where, condition in graph:
-        key = (strata.get(raw.id, 0), raw.valid_from)
-        groups.setdefault(key, []).append((raw, source, where))
-        shape = f"{key}|{raw.valid_until}|{condition}"
-        patterns.setdefault(shape, []).append((raw, source, where))
-    for (stratum, start), members in groups.items():
-        if len(members) > MAX_RULES_PER_NODE:
-            raw, source, where = members[MAX_RULES_PER_NODE]
-            problems.append(Problem(
-                f"{where}.valid_from", "too many rules start on the same date at the same "
-                "derivation depth for the engine", len(members),
-                f"at most {MAX_RULES_PER_NODE} rules per (derivation depth {stratum}, "
-                f"valid_from {start}); split them with derived facts or other dates",
-                source=source, rule=raw.id))
-    for members in patterns.values():
-        if len(members) > MAX_IDENTICAL_PATTERNS:
-            raw, source, where = members[MAX_IDENTICAL_PATTERNS]
-            problems.append(Problem(
-                f"{where}.when", "too many rules with an identical condition and dates",
-                len(members), f"at most {MAX_IDENTICAL_PATTERNS}; merge their effects",
-                source=source, rule=raw.id))

@@ -8,19 +8,18 @@ file, the scenario and what was expected against what came out. A scenario that 
 wrong (unknown field, no expectation) fails too, never passes or stops collection.
 
 Scenarios are loaded and run only when a scenario file is collected; a test run without
-scenario files pays only for importing the package.
+scenario files pays only for importing the package and this module's scenario reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from .scenarios import Scenario, ScenarioResult
+from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario
 
 __all__ = ["ScenarioFailed", "ScenarioFile", "ScenarioItem"]
 
@@ -58,8 +57,6 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[ScenarioItem]:
         """The file's scenarios (a file that cannot be read gives one failing item)."""
-        from .scenarios import load_scenarios
-
         for scenario in load_scenarios(self.path):
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
 
@@ -73,8 +70,6 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Advise on the scenario's case and compare; raise on any mismatch or error."""
-        from .scenarios import run_scenario
-
         result = run_scenario(self.scenario)
         if not result.passed:
             raise ScenarioFailed(result)

@@ -17,15 +17,15 @@ from pathlib import Path
 import attrs
 
 from .advice import RouteStatus
-from .api import CaseLike, DateLike, RulesLike, _resolve_case, _resolve_rules, resolve_as_of
+from .api import CaseLike, DateLike, RulesLike, resolve_as_of, resolve_case, resolve_rules
 from .case import Case
 from .case_io import UNKNOWN, case_to_dict
-from .decide import Standing
+from .decide import Standing, standing
 from .engine import Backend, evaluate
 from .errors import FormselectError
 from .facttypes import FactKind
 from .pack import Pack
-from .search import _literals, quick_standing, try_change
+from .search import quick_standing, try_change
 from .vocabulary import case_facts
 
 __all__ = ["Interview", "Question", "next_questions", "openness", "parse_answer"]
@@ -55,8 +55,6 @@ def openness(result: Standing) -> int:
 
 def _undecided(pack: Pack, case: Case, as_of: dt.date) -> tuple[Standing, dict[str, list[str]]]:
     evaluation = evaluate(pack, case, as_of, Backend.PYTHON)
-    from .decide import standing
-
     facts: dict[str, list[str]] = {}
     for rule in pack.rules:
         if rule.id in evaluation.fired or not rule.in_force(as_of):
@@ -78,7 +76,7 @@ def _answers(pack: Pack, fact: str) -> list[object]:
     if spec.kind is FactKind.SET:
         return [[v] for v in spec.values]
     if spec.kind in (FactKind.INT, FactKind.NUMBER, FactKind.DATE):
-        cuts = sorted({v for v in _literals(pack).get((fact, "value"), ())
+        cuts = sorted({v for v in pack.literals.get((fact, "value"), ())
                        if isinstance(v, int | float | dt.date) and not isinstance(v, bool)},
                       key=lambda v: (str(type(v)), v))
         return _interval_points(cuts, spec.kind, spec.minimum, spec.maximum)
@@ -108,8 +106,8 @@ def _interval_points(cuts: Sequence[object], kind: FactKind, low: float | None,
 def next_questions(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None,
                    limit: int | None = None) -> tuple[Question, ...]:
     """Unknown facts, most decisive first."""
-    the_case = _resolve_case(case)
-    pack = _resolve_rules(rules)
+    the_case = resolve_case(case)
+    pack = resolve_rules(rules)
     day = resolve_as_of(as_of, the_case)
     base, facts = _undecided(pack, the_case, day)
     start = openness(base)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from .advice import Advice, FormStatus, Outcome, RouteStatus, Status, TraceStep
 from .pack import Reference
 
-__all__ = ["render_markdown", "render_text"]
+__all__ = ["headline", "render_markdown", "render_text", "shown_value", "sources"]
 
 _ROUTE_WORDS = {
     RouteStatus.AVAILABLE: "available",
@@ -36,7 +36,7 @@ def _steps_by_id(advice: Advice) -> dict[str, TraceStep]:
     return {s.rule_id: s for s in advice.trace}
 
 
-def _headline(advice: Advice) -> str:
+def headline(advice: Advice) -> str:
     names = {o.id: o.name for o in advice.ranking}
     if advice.status is Status.RECOMMENDED and advice.recommended:
         return f"Recommended form: {names[advice.recommended]}"
@@ -66,7 +66,7 @@ def decisive_rules(advice: Advice) -> set[str]:
     return rules
 
 
-def _sources(advice: Advice, full: bool = False) -> list[Reference]:
+def sources(advice: Advice, full: bool = False) -> list[Reference]:
     """The law behind the summary (or, in full, behind every rule that fired)."""
     decisive = decisive_rules(advice)
     seen: dict[str, Reference] = {}
@@ -90,7 +90,7 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield "Facts not given that rules needed (answers could change the advice):"
         yield from (f"{bullet}{f}" for f in advice.unknown_facts)
         yield ""
-    yield f"{h2}{_headline(advice)}"
+    yield f"{h2}{headline(advice)}"
     leader = [o for o in advice.ranking if o.status in (FormStatus.RECOMMENDED, FormStatus.TIED)]
     for option in (o for o in leader if o.favoured_by):
         yield f"Why {option.name} (score {option.score}):"
@@ -121,7 +121,7 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield from (f"{bullet}{n}" for n in advice.notes)
         yield ""
     yield f"{h2}Sources"
-    for ref in _sources(advice, full):
+    for ref in sources(advice, full):
         link = f"[{ref.instrument}, {ref.provision}]({ref.url})" if md else str(ref)
         yield f"{bullet}{link}"
     if full:

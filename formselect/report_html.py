@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from html import escape
 
 from .advice import Advice, FormStatus, Outcome, RouteStatus, TraceStep
-from .render import _headline, _sources
+from .render import headline, sources
 
 __all__ = ["render_html"]
 
@@ -119,7 +119,7 @@ def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) 
              f"<p class='muted'>As at {_e(advice.as_of.isoformat())}. Rules "
              f"{_e(advice.rules_version)}; formselect {_e(advice.formselect_version)}. "
              "Decision support, not legal advice.</p>",
-             _section("Summary", [f"<p><b>{_e(_headline(advice))}</b></p>"] +
+             _section("Summary", [f"<p><b>{_e(headline(advice))}</b></p>"] +
                       [f"<p>{_e(n)}</p>" for n in advice.notes]),
              _section("Assumptions and unknowns",
                       ["<ul>" + "".join(f"<li><code>{_e(f)}</code></li>"
@@ -131,7 +131,7 @@ def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) 
              _section("Risks and mitigations", _risks(advice)),
              _section("Sources", ["<ul>" + "".join(
                  f"<li><a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a></li>"
-                 for r in _sources(advice, depth == "full")) + "</ul>"])]
+                 for r in sources(advice, depth == "full")) + "</ul>"])]
     if depth == "full":
         parts.append(_section("Audit trace", _trace(advice)))
     body = "\n".join(parts)

@@ -51,9 +51,8 @@ import attrs
 from .advice import Advice, FormStatus, Outcome, RouteStatus, Status
 from .api import advise, builtin_pack, load_rules
 from .case_io import UNKNOWN, case_from_dict, case_to_dict, load_case
-from .errors import FormselectError, _ProblemsError
+from .errors import FormselectError, ProblemsError, did_you_mean
 from .pack import Pack, Severity
-from .vocabulary import did_you_mean
 
 __all__ = ["FIELDS", "Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
            "run_scenarios", "scenario_files"]
@@ -307,7 +306,7 @@ def run_scenario(scenario: Scenario, rules: Pack | None = None) -> ScenarioResul
             return ScenarioResult(scenario, "error", tuple(problems))
         case = case_from_dict(_case(scenario), source=str(scenario.path))
         advice = advise(case, as_of=scenario.fields.get("as_of"), rules=pack)
-    except _ProblemsError as exc:  # the case or the scenario's rules: one line a problem
+    except ProblemsError as exc:  # the case or the scenario's rules: one line a problem
         own = str(scenario.path)
         return ScenarioResult(scenario, "error", tuple(
             f"{scenario.where()}: {attrs.evolve(p, source='') if p.source == own else p}"

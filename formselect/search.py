@@ -13,11 +13,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from .case import Case
-from .conditions import atoms
 from .decide import Standing, standing
 from .engine import Backend, evaluate
 from .errors import CaseError
-from .facts import _anniversary
+from .facts import anniversary
 from .facttypes import FactKind
 from .pack import Pack
 from .vocabulary import case_facts
@@ -36,28 +35,6 @@ def try_change(case: Case, changes: dict[str, object]) -> Case | None:
         return case.with_facts(changes)
     except (CaseError, TypeError, ValueError):
         return None
-
-
-_LITERALS: dict[str, dict[tuple[str, str], tuple[object, ...]]] = {}
-
-
-def _literals(pack: Pack) -> dict[tuple[str, str], tuple[object, ...]]:
-    """(fact, measure) -> literals compared with it anywhere in the pack (cached by digest)."""
-    cached = _LITERALS.get(pack.digest)
-    if cached is not None:
-        return cached
-    found: dict[tuple[str, str], dict[object, None]] = {}
-    for rule in pack.rules:
-        for atom in atoms(rule.condition):
-            if atom.op in ("known", "unknown"):
-                continue
-            values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
-            bucket = found.setdefault((atom.fact, atom.measure), {})
-            for value in values:
-                bucket[value] = None
-    result = {k: tuple(v) for k, v in found.items()}
-    _LITERALS[pack.digest] = result
-    return result
 
 
 def case_facts_behind(pack: Pack, rule_ids: Iterable[str]) -> tuple[str, ...]:
@@ -117,7 +94,7 @@ def _number_candidates(pack: Pack, fact: str, kind: FactKind, low: float | None,
                        high: float | None) -> list[object]:
     step: float = 1
     out: dict[float, None] = {}
-    for literal in _literals(pack).get((fact, "value"), ()):
+    for literal in pack.literals.get((fact, "value"), ()):
         if isinstance(literal, bool) or not isinstance(literal, int | float):
             continue
         if kind is FactKind.NUMBER and not float(literal).is_integer():
@@ -135,15 +112,15 @@ def _number_candidates(pack: Pack, fact: str, kind: FactKind, low: float | None,
 
 def _date_candidates(pack: Pack, fact: str, as_of: dt.date) -> list[object]:
     out: dict[dt.date, None] = {}
-    for literal in _literals(pack).get((fact, "value"), ()):
+    for literal in pack.literals.get((fact, "value"), ()):
         if isinstance(literal, dt.date):
             for days in (-1, 0, 1):
                 out[literal + dt.timedelta(days=days)] = None
-    for years in _literals(pack).get((fact, "years_since"), ()):
+    for years in pack.literals.get((fact, "years_since"), ()):
         if isinstance(years, int | float) and not isinstance(years, bool) and years >= 0:
             whole = int(years)
-            anniversary = _anniversary(as_of, as_of.year - whole)
+            day = anniversary(as_of, as_of.year - whole)
             for days in (-1, 1):
-                out[anniversary + dt.timedelta(days=days)] = None
+                out[day + dt.timedelta(days=days)] = None
     dates: list[object] = [*sorted(out)]
     return dates

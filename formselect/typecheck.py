@@ -9,8 +9,9 @@ from decimal import Decimal
 import attrs
 
 from .conditions import Compare, Condition, atoms, render_literal
+from .errors import did_you_mean
 from .facttypes import MAX_MAGNITUDE, RESOLUTION, FactKind
-from .vocabulary import FactSpec, did_you_mean
+from .vocabulary import FactSpec
 
 __all__ = ["ConditionProblem", "check_condition"]
 

@@ -14,12 +14,12 @@ from typing import Any
 import attrs
 
 from .advice import Advice, RouteStatus
-from .api import CaseLike, DateLike, RulesLike, _resolve_case, _resolve_rules, advise, resolve_as_of
+from .api import CaseLike, DateLike, RulesLike, advise, resolve_as_of, resolve_case, resolve_rules
 from .decide import Standing
-from .errors import FormselectError
+from .errors import FormselectError, did_you_mean
 from .facttypes import RESOLUTION, FactKind
-from .search import _literals, quick_standing, try_change
-from .vocabulary import case_facts, did_you_mean
+from .search import quick_standing, try_change
+from .vocabulary import case_facts
 
 __all__ = ["AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"]
 
@@ -143,8 +143,8 @@ def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: DateLike =
           rules: RulesLike = None) -> tuple[SweepRow, ...]:
     """The outcome for each value of one fact, all else equal."""
     _check_facts([fact])
-    base = _resolve_case(case)
-    pack = _resolve_rules(rules)
+    base = resolve_case(case)
+    pack = resolve_rules(rules)
     day = resolve_as_of(as_of, base)
     rows = []
     for value in values:
@@ -181,10 +181,10 @@ def flips(case: CaseLike, fact: str, as_of: DateLike = None,
     if spec.kind not in (FactKind.INT, FactKind.NUMBER, FactKind.DATE):
         raise FormselectError(f"{fact!r} is {spec.kind}; flips() needs a number or a date "
                               "(use sweep() for other facts)")
-    base = _resolve_case(case)
-    pack = _resolve_rules(rules)
+    base = resolve_case(case)
+    pack = resolve_rules(rules)
     day = resolve_as_of(as_of, base)
-    points = sorted({v for v in _literals(pack).get((fact, "value"), ())
+    points = sorted({v for v in pack.literals.get((fact, "value"), ())
                      if not isinstance(v, bool) and isinstance(v, int | float | dt.date)},
                     key=lambda v: (str(type(v)), v))
     found = []

@@ -13,11 +13,10 @@ from .advice import Advice, FormStatus, Outcome, RouteStatus, Test
 from .api import builtin_pack
 from .case import Case
 from .decide import Standing, json_value
-from .errors import FormselectError
+from .errors import FormselectError, did_you_mean
 from .pack import Pack, Reference
 from .render import shown_value
 from .search import candidate_values, case_facts_behind, quick_standing, try_change
-from .vocabulary import did_you_mean
 
 __all__ = ["Blocker", "Change", "Counterfactual", "WhyNot", "pack_of", "why_not"]
 

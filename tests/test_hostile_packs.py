@@ -38,18 +38,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from formselect import _durable, advice_to_json, advise, render_html, render_markdown, render_text
+from formselect._durable import (
+    MAX_FACT_KEYS,
+    MAX_IDENTICAL_PATTERNS,
+    MAX_RULES,
+    MAX_RULES_PER_NODE,
+    engine_keys_needed,
+)
 from formselect.conditions import MAX_DEPTH, Compare, ConditionSyntaxError, atoms, parse
 from formselect.engine import Backend, evaluate
 from formselect.errors import Problem, RulePackError
 from formselect.pack import Pack
-from formselect.pack_check import MAX_IDENTICAL_PATTERNS, MAX_RULES_PER_NODE
-from formselect.pack_io import (
-    MAX_FACT_KEYS,
-    MAX_FILE_BYTES,
-    MAX_RULES,
-    engine_keys_needed,
-    load_pack,
-)
+from formselect.pack_io import MAX_FILE_BYTES, load_pack
 from formselect.vocabulary import case_facts
 
 from .conftest import REPO, TESTS

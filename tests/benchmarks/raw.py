@@ -26,8 +26,7 @@ from typing import Any
 from durable import engine as durable_engine
 
 from formselect import _durable
-from formselect._durable import compile_condition
-from formselect.facts import engine_key, engine_value
+from formselect._durable import compile_condition, engine_key, engine_value
 from formselect.pack import Pack
 
 __all__ = ["RawEngine"]
@@ -125,7 +124,7 @@ class RawEngine:
         return advance
 
     def run(self, message: Mapping[str, object]) -> None:
-        """Evaluate one case message (from ``formselect.facts.engine_message``)."""
+        """Evaluate one case message (from ``formselect._durable.engine_message``)."""
         self._derived.clear()
         self.fired.clear()
         sid = f"r{next(self._sids)}"

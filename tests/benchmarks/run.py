@@ -33,11 +33,12 @@ import attrs
 
 import formselect
 from formselect import advise, next_questions
+from formselect._durable import engine_message
 from formselect.api import builtin_pack, version
 from formselect.case import Case
 from formselect.decide import decide
 from formselect.engine import Backend, evaluate
-from formselect.facts import case_view, engine_message
+from formselect.facts import case_view
 from formselect.pack import Pack
 
 from .cases import cases, cases_with_unknowns
