@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from formselect import case_facts
-from formselect.facttypes import FactKind
+from formselect.case.kinds import FactKind
 
 CPV_CODES = ("85000000-9", "85310000-5", "80000000-4", "92000000-1", "98000000-3")
 FIRST_DAY = dt.date(2016, 1, 1)

@@ -28,37 +28,37 @@ from .advice import (
     register_readers,
 )
 from .api import advise, assess, builtin_pack, load_rules, version
-from .case import Case, Membership, Money, Ownership, Service, Transfer
-from .case import Procurement as ProcurementFacts
-from .case_io import case_from_dict, case_to_dict, dump_case, load_case, loads_case
+from .case.io import case_from_dict, case_to_dict, dump_case, load_case, loads_case
+from .case.model import Case, Membership, Money, Ownership, Service, Transfer
+from .case.model import Procurement as ProcurementFacts
+from .case.vocabulary import case_facts
 from .decide import Standing
 from .engine import Backend
 from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
-from .frames import trace_frame
-from .graph import to_dot
-from .pack import Pack, Reference, Rule, Severity
-from .render import render_markdown, render_text
-from .serialize import advice_from_json, advice_to_dict, advice_to_json
-from .vocabulary import case_facts
+from .pack.model import Pack, Reference, Rule, Severity
+from .report.dot import to_dot
+from .report.frames import trace_frame
+from .report.json import advice_from_json, advice_to_dict, advice_to_json
+from .report.text import render_markdown, render_text
 
 if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` stays quick
-    from .batch import BatchResult, BatchRow, advise_many, advise_stream
-    from .grid import GridTable, grid
-    from .questions import Interview, Question, next_questions
-    from .report_html import render_html
+    from .batch.grid import GridTable, grid
+    from .batch.run import BatchResult, BatchRow, advise_many, advise_stream
+    from .explain.questions import Interview, Question, next_questions
+    from .explain.whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
+    from .explain.whynot import Blocker, Change, Counterfactual, WhyNot, why_not
+    from .report.html import render_html
     from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
-    from .whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
-    from .whynot import Blocker, Change, Counterfactual, WhyNot, why_not
 
 _LAZY = {
-    "batch": ("BatchResult", "BatchRow", "advise_many", "advise_stream"),
-    "grid": ("GridTable", "grid"),
-    "questions": ("Interview", "Question", "next_questions"),
-    "report_html": ("render_html",),
+    "batch.run": ("BatchResult", "BatchRow", "advise_many", "advise_stream"),
+    "batch.grid": ("GridTable", "grid"),
+    "explain.questions": ("Interview", "Question", "next_questions"),
+    "report.html": ("render_html",),
     "scenarios": ("Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
                   "run_scenarios"),
-    "whatif": ("AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"),
-    "whynot": ("Blocker", "Change", "Counterfactual", "WhyNot", "why_not"),
+    "explain.whatif": ("AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"),
+    "explain.whynot": ("Blocker", "Change", "Counterfactual", "WhyNot", "why_not"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 import attrs
 
-from .case import Case
+from .case.model import Case
 from .errors import FormselectError
-from .pack import Pack, Reference, Severity
+from .pack.model import Pack, Reference, Severity
 
 __all__ = [
     "Advice",

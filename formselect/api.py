@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from .advice import Advice
-from .case import Case
-from .case_io import case_from_dict, load_case
+from .case.io import case_from_dict, load_case
+from .case.model import Case
 from .decide import Standing, decide, standing
 from .engine import Backend, evaluate
 from .errors import FormselectError
-from .pack import Pack
-from .pack_io import load_pack
-from .resources import builtin_rules_dir
+from .pack.builtin import builtin_rules_dir
+from .pack.load import load_pack
+from .pack.model import Pack
 
 __all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "assess", "builtin_pack", "load_rules",
            "resolve_as_of", "resolve_case", "resolve_rules", "version"]

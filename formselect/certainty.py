@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from .advice import Certainty, FormStatus, OpenPoint, Outcome, RouteStatus, Standing, TraceStep
-from .pack import Pack, Rule, Severity
+from .pack.model import Pack, Rule, Severity
 
 __all__ = ["assess_certainty", "unknown_case_facts"]
 

@@ -26,13 +26,13 @@ from .advice import (
     Test,
     TraceStep,
 )
-from .case import Case
-from .case_io import json_value
+from .case.io import json_value
+from .case.model import Case
 from .certainty import assess_certainty
-from .conditions import render_literal
+from .conditions.syntax import render_literal
 from .engine import Evaluation
 from .errors import EngineError
-from .pack import Option, Pack, Rule, Severity
+from .pack.model import Option, Pack, Rule, Severity
 
 __all__ = ["Standing", "decide", "json_value", "standing"]
 

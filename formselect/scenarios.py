@@ -50,9 +50,9 @@ import attrs
 
 from .advice import Advice, FormStatus, Outcome, RouteStatus, Status
 from .api import advise, builtin_pack, load_rules
-from .case_io import UNKNOWN, case_from_dict, case_to_dict, load_case
+from .case.io import UNKNOWN, case_from_dict, case_to_dict, load_case
 from .errors import FormselectError, ProblemsError, did_you_mean
-from .pack import Pack, Severity
+from .pack.model import Pack, Severity
 
 __all__ = ["FIELDS", "Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
            "run_scenarios", "scenario_files"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from formselect.pack import Pack
-from formselect.pack_io import load_pack
+from formselect.pack.load import load_pack
+from formselect.pack.model import Pack
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

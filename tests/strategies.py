@@ -1,6 +1,6 @@
 """Hypothesis strategies for cases, assessment dates and invalid case data.
 
-Every strategy is built from the fact vocabulary (``formselect.vocabulary.case_facts``), so a
+Every strategy is built from the fact vocabulary (``formselect.case.vocabulary.case_facts``), so a
 fact added to the model is generated without touching this file.
 
 * :func:`case_dicts` / :func:`cases`: valid cases, each fact unknown (absent) or a valid value
@@ -25,13 +25,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from formselect._durable import engine_limit_problem
-from formselect.case import Case, Membership, Money, Ownership, Procurement, Service, Transfer
-from formselect.case_io import MAX_KEY, MAX_TEXT, TOP_LEVEL, UNKNOWN
-from formselect.conditions import All, Any_, Compare, Condition, Not, atoms
-from formselect.facttypes import FactKind
-from formselect.pack import Pack
-from formselect.vocabulary import SECTIONS, FactSpec, case_facts
+from formselect.case.io import MAX_KEY, MAX_TEXT, TOP_LEVEL, UNKNOWN
+from formselect.case.kinds import FactKind
+from formselect.case.model import Case, Membership, Money, Ownership, Procurement, Service, Transfer
+from formselect.case.vocabulary import SECTIONS, FactSpec, case_facts
+from formselect.conditions.syntax import All, Any_, Compare, Condition, Not, atoms
+from formselect.engine.durable import engine_limit_problem
+from formselect.pack.model import Pack
 
 AS_OF_MIN = dt.date(2006, 1, 31)
 AS_OF_MAX = dt.date(2030, 12, 31)

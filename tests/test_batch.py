@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given
 
 from formselect import CaseError, case_from_dict, load_case
-from formselect.batch import BatchResult, advise_many, advise_stream, summarise
-from formselect.batch_io import COLUMNS, BatchRow, read_records, row_writer
-from formselect.pack import Pack
-from formselect.pack_io import load_pack
-from formselect.progress import Progress
-from formselect.vocabulary import case_facts
+from formselect.batch.io import COLUMNS, BatchRow, read_records, row_writer
+from formselect.batch.progress import Progress
+from formselect.batch.run import BatchResult, advise_many, advise_stream, summarise
+from formselect.case.vocabulary import case_facts
+from formselect.pack.load import load_pack
+from formselect.pack.model import Pack
 from tests.batch_helpers import BATCH_PACK, spoiled_rows, write_csv, write_portfolio
 from tests.strategies import case_dicts
 

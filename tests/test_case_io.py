@@ -11,8 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formselect.case import Case, Money, Ownership, Procurement, Service, Transfer
-from formselect.case_io import (
+from formselect.case.enums import (
+    AssetLock,
+    Jurisdiction,
+    ParentBody,
+    PensionScheme,
+    ServiceCategory,
+)
+from formselect.case.io import (
     MAX_CASE_BYTES,
     TOP_LEVEL,
     case_from_dict,
@@ -21,9 +27,9 @@ from formselect.case_io import (
     load_case,
     loads_case,
 )
-from formselect.enums import AssetLock, Jurisdiction, ParentBody, PensionScheme, ServiceCategory
+from formselect.case.model import Case, Money, Ownership, Procurement, Service, Transfer
+from formselect.case.vocabulary import SECTIONS, case_facts
 from formselect.errors import CaseError
-from formselect.vocabulary import SECTIONS, case_facts
 
 from .conftest import BAD_CASES
 from .strategies import case_dicts, cases, invalid_case_dicts

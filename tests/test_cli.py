@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from formselect.batch_io import COLUMNS
+from formselect.batch.io import COLUMNS
 from formselect.cli import main
 from tests.batch_helpers import BATCH_PACK, REPO, TESTS, spoiled_rows, write_portfolio
 
@@ -79,8 +79,8 @@ class TestBatch:
     def test_progress_bar_when_asked(self, capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch, cases_csv: Path,
                                      tmp_path: Path) -> None:
-        monkeypatch.setattr("formselect.progress.DELAY", 0.0)
-        monkeypatch.setattr("formselect.progress.INTERVAL", 0.0)
+        monkeypatch.setattr("formselect.batch.progress.DELAY", 0.0)
+        monkeypatch.setattr("formselect.batch.progress.INTERVAL", 0.0)
         code, _, err = run(capsys, "batch", str(cases_csv), "-o", str(tmp_path / "o.csv"),
                            "--progress", *RULES)
         assert code == 1
@@ -142,7 +142,7 @@ class TestBatch:
                                           tmp_path: Path) -> None:
         source = write_portfolio(tmp_path / "portfolio.csv", 10_000, malformed=3)
         output = tmp_path / "advice.csv"
-        monkeypatch.setattr("formselect.progress.DELAY", 0.0)
+        monkeypatch.setattr("formselect.batch.progress.DELAY", 0.0)
         code, _, err = run(capsys, "batch", str(source), "-o", str(output), "--progress",
                            "-j", "2", *RULES)
         assert code == 1

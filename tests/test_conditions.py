@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formselect.conditions import (
+from formselect.conditions.syntax import (
     MAX_ATOMS,
     MAX_DEPTH,
     MAX_LENGTH,

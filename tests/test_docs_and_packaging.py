@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import formselect
-from formselect.pack_io import load_pack
-from formselect.resources import builtin_rules_dir
-from formselect.vocabulary import vocabulary_markdown
+from formselect.case.vocabulary import vocabulary_markdown
+from formselect.pack.builtin import builtin_rules_dir
+from formselect.pack.load import load_pack
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formselect.case import Case, Money, Ownership, Procurement, Service, Transfer
-from formselect.conditions import Condition
+from formselect.case.model import Case, Money, Ownership, Procurement, Service, Transfer
+from formselect.conditions.syntax import Condition
 from formselect.engine import Backend, Evaluation, evaluate
-from formselect.pack import Option, Pack, Reference, Rule
-from formselect.pack_io import load_pack
+from formselect.pack.load import load_pack
+from formselect.pack.model import Option, Pack, Reference, Rule
 
 from .conftest import MINI_PACK
 from .strategies import as_of_dates, as_of_for, cases, literal_hints, typed_conditions

@@ -8,10 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formselect.case import Case
-from formselect.conditions import Condition, parse
-from formselect.evaluate import AtomResult, compare, compiled, explain, truth, years_since_key
-from formselect.facts import case_view, years_between
+from formselect.case.model import Case
+from formselect.conditions.kleene import (
+    AtomResult,
+    compare,
+    compiled,
+    explain,
+    truth,
+    years_since_key,
+)
+from formselect.conditions.syntax import Condition, parse
+from formselect.engine.view import case_view, years_between
 
 from .strategies import as_of_dates, cases, typed_conditions
 

@@ -27,10 +27,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from formselect import Advice, advice_to_json, advise
-from formselect.case_io import MAX_TEXT, case_from_dict, dump_case, loads_case
+from formselect.case.io import MAX_TEXT, case_from_dict, dump_case, loads_case
+from formselect.case.kinds import FactKind
+from formselect.case.vocabulary import SECTIONS, case_facts
 from formselect.errors import CaseError, FormselectError, Problem
-from formselect.facttypes import FactKind
-from formselect.vocabulary import SECTIONS, case_facts
 
 from .conftest import REPO
 from .strategies import (

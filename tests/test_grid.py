@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from formselect import CaseError, grid
-from formselect.pack import Pack
-from formselect.pack_io import load_pack
+from formselect.pack.load import load_pack
+from formselect.pack.model import Pack
 
 BATCH_PACK = Path(__file__).resolve().parent / "packs" / "batch"
 BASE = {"name": "Base", "ownership": {"board_control": "employees"},

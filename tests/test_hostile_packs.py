@@ -37,20 +37,21 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formselect import _durable, advice_to_json, advise, render_html, render_markdown, render_text
-from formselect._durable import (
+from formselect import advice_to_json, advise, render_html, render_markdown, render_text
+from formselect.case.vocabulary import case_facts
+from formselect.conditions.syntax import MAX_DEPTH, Compare, ConditionSyntaxError, atoms, parse
+from formselect.engine import Backend, evaluate
+from formselect.engine import durable as _durable
+from formselect.engine.durable import (
     MAX_FACT_KEYS,
     MAX_IDENTICAL_PATTERNS,
     MAX_RULES,
     MAX_RULES_PER_NODE,
     engine_keys_needed,
 )
-from formselect.conditions import MAX_DEPTH, Compare, ConditionSyntaxError, atoms, parse
-from formselect.engine import Backend, evaluate
 from formselect.errors import Problem, RulePackError
-from formselect.pack import Pack
-from formselect.pack_io import MAX_FILE_BYTES, load_pack
-from formselect.vocabulary import case_facts
+from formselect.pack.load import MAX_FILE_BYTES, load_pack
+from formselect.pack.model import Pack
 
 from .conftest import REPO, TESTS
 from .strategies import cases, typed_conditions
@@ -195,7 +196,7 @@ class TestPythonReach:
             import formselect
             from formselect import advise, advice_to_json, render_html, render_markdown
             from formselect import render_text
-            from formselect.pack_io import load_pack
+            from formselect.pack.load import load_pack
 
             hostile = Path({str(HOSTILE)!r})
             case = {{"money": {{"charitable_status": True}}}}
@@ -601,10 +602,10 @@ class EngineDidNotSurvive(AssertionError):
 
 HARNESS = textwrap.dedent("""
     import datetime as dt, json, sys
-    from formselect.case_io import case_from_dict
+    from formselect.case.io import case_from_dict
     from formselect.engine import Backend, evaluate
     from formselect.errors import RulePackError
-    from formselect.pack_io import load_pack
+    from formselect.pack.load import load_pack
     try:
         pack = load_pack(sys.argv[1])
     except RulePackError as error:

@@ -35,15 +35,16 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from formselect import Advice, _durable, advice_to_json, advise, loads_case
+from formselect import Advice, advice_to_json, advise, loads_case
 from formselect import api as formselect_api
 from formselect.api import builtin_pack
-from formselect.case_io import case_from_dict
-from formselect.conditions import All, Any_, Compare, Condition
+from formselect.case.io import case_from_dict
+from formselect.conditions.syntax import All, Any_, Compare, Condition
 from formselect.engine import Backend, evaluate
+from formselect.engine import durable as _durable
 from formselect.errors import CaseError, EngineError, FormselectError
-from formselect.pack import Option, Pack, Reference, Rule
-from formselect.pack_io import load_pack
+from formselect.pack.load import load_pack
+from formselect.pack.model import Option, Pack, Reference, Rule
 
 from .conftest import BUILTIN_RULES, MINI_PACK, REPO
 from .reliability.generate import Item, fuzz_item, valid_case
@@ -251,7 +252,7 @@ class TestFailureIsolation:
         process, whose resident memory is measured)."""
         script = textwrap.dedent("""
             import datetime as dt, gc
-            from formselect.case_io import case_from_dict
+            from formselect.case.io import case_from_dict
             from formselect.engine import evaluate
             from formselect.errors import EngineError
             from tests.benchmarks.timing import rss_mb

@@ -10,11 +10,11 @@ from pathlib import Path
 import attrs
 import pytest
 
-from formselect.conditions import atoms, parse
+from formselect.case.kinds import FactKind
+from formselect.conditions.syntax import atoms, parse
 from formselect.errors import RulePackError
-from formselect.facttypes import FactKind
-from formselect.pack import Pack, Severity
-from formselect.pack_io import MAX_FILE_BYTES, load_pack
+from formselect.pack.load import MAX_FILE_BYTES, load_pack
+from formselect.pack.model import Pack, Severity
 
 from .conftest import BAD_PACKS, MINI_PACK
 

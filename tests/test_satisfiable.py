@@ -16,11 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formselect.api import builtin_pack
-from formselect.conditions import All, Any_, Compare, Condition, Not, parse
-from formselect.evaluate import truth
-from formselect.facts import case_view
-from formselect.satisfiable import MAX_ALTERNATIVES, alternatives, canonical, impossibility
-from formselect.vocabulary import case_facts
+from formselect.case.vocabulary import case_facts
+from formselect.conditions.kleene import truth
+from formselect.conditions.satisfiable import (
+    MAX_ALTERNATIVES,
+    alternatives,
+    canonical,
+    impossibility,
+)
+from formselect.conditions.syntax import All, Any_, Compare, Condition, Not, parse
+from formselect.engine.view import case_view
 
 from .strategies import as_of_dates, cases, typed_conditions
 
@@ -168,8 +173,8 @@ class TestImpossibility:
 
 def builtin_pack_fact_spec(name: str) -> Any:
     """A derived true/false fact's spec."""
-    from formselect.facttypes import FactKind
-    from formselect.pack import DerivedFact
+    from formselect.case.kinds import FactKind
+    from formselect.pack.model import DerivedFact
 
     return DerivedFact(name, FactKind.BOOL).spec()
 

@@ -1,6 +1,6 @@
 """Seeded, realistic random cases for the benchmarks (no Hypothesis: plain ``random.Random``).
 
-Every fact comes from the vocabulary (``formselect.vocabulary.case_facts``), so a fact added to
+Every fact comes from the vocabulary (``formselect.case.vocabulary.case_facts``), so a fact added to
 the model is generated without touching this file. Each fact is unknown with probability
 ``unknown`` (default 0.25); values are what an adviser would type (money log-uniform between
 £10,000 and £50m, dates 2000-2030, ownership stakes adding up to at most 100%), and the
@@ -16,10 +16,10 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from formselect.case import Case
-from formselect.case_io import case_from_dict
-from formselect.facttypes import FactKind
-from formselect.vocabulary import FactSpec, case_facts
+from formselect.case.io import case_from_dict
+from formselect.case.kinds import FactKind
+from formselect.case.model import Case
+from formselect.case.vocabulary import FactSpec, case_facts
 
 __all__ = ["AS_OF_DATES", "case_data", "case_stream", "cases", "cases_with_unknowns"]
 

@@ -35,8 +35,8 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from formselect.resources import builtin_rules_dir
-from formselect.vocabulary import case_facts
+from formselect.case.vocabulary import case_facts
+from formselect.pack.builtin import builtin_rules_dir
 
 __all__ = ["RULES_PER_FILE", "write_pack"]
 

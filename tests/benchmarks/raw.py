@@ -1,7 +1,7 @@
 """The "raw engine": the pack's rules hand-compiled straight into durable_rules.
 
 The ceiling that formselect's engine path is compared with. The same patterns (taken from
-formselect's own compiler, ``formselect._durable``), the same validity tests, the same
+formselect's own compiler, ``formselect.engine.durable``), the same validity tests, the same
 staged chaining (one advance rule per stage re-asserting the fact with ``stage + 1``),
 one ``assert_fact`` and one ``delete_state`` per case, on a private ``durable.engine.Host``
 subclass whose timer threads are never started.
@@ -25,9 +25,9 @@ from typing import Any
 
 from durable import engine as durable_engine
 
-from formselect import _durable
-from formselect._durable import compile_condition, engine_key, engine_value
-from formselect.pack import Pack
+from formselect.engine import durable as _durable
+from formselect.engine.durable import compile_condition, engine_key, engine_value
+from formselect.pack.model import Pack
 
 __all__ = ["RawEngine"]
 
@@ -124,7 +124,7 @@ class RawEngine:
         return advance
 
     def run(self, message: Mapping[str, object]) -> None:
-        """Evaluate one case message (from ``formselect._durable.engine_message``)."""
+        """Evaluate one case message (from ``formselect.engine.durable.engine_message``)."""
         self._derived.clear()
         self.fired.clear()
         sid = f"r{next(self._sids)}"

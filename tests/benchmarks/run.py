@@ -33,13 +33,13 @@ import attrs
 
 import formselect
 from formselect import advise, next_questions
-from formselect._durable import engine_message
 from formselect.api import builtin_pack, version
-from formselect.case import Case
+from formselect.case.model import Case
 from formselect.decide import decide
 from formselect.engine import Backend, evaluate
-from formselect.facts import case_view
-from formselect.pack import Pack
+from formselect.engine.durable import engine_message
+from formselect.engine.view import case_view
+from formselect.pack.model import Pack
 
 from .cases import cases, cases_with_unknowns
 from .raw import RawEngine
@@ -204,7 +204,8 @@ def _engine_phases(pack: Pack, items: Sequence[tuple[Case, dt.date]],
                    evaluations: Sequence[Any]) -> dict[str, tuple[float, float]]:
     """The parts of formselect.engine.evaluate(DURABLE): (p50, share of the engine path),
     each part interleaved with the whole."""
-    from formselect import _durable, engine
+    from formselect import engine
+    from formselect.engine import durable as _durable
 
     finish = getattr(engine, "_finish", None)
     fired = [list(e.fired) for e in evaluations]
@@ -296,11 +297,11 @@ def questions(report: Report, pack: Pack, sizes: Sizes) -> None:
 # --- 4. batch ----------------------------------------------------------------------------
 
 def batch(report: Report, pack: Pack, sizes: Sizes) -> None:
-    """Cases per second through formselect.batch.advise_many on 1 and 2 processes."""
+    """Cases per second through formselect.batch.run.advise_many on 1 and 2 processes."""
     items = [c.with_facts({"procurement.start_date": a}) for c, a in cases(sizes.batch, 4)]
     advise_many: Callable[..., Any] | None
     try:
-        from formselect.batch import advise_many
+        from formselect.batch.run import advise_many
     except ImportError:  # being written by another engineer: measure our own pool instead
         advise_many = None
     capacity = _parallel_capacity()
@@ -311,7 +312,7 @@ def batch(report: Report, pack: Pack, sizes: Sizes) -> None:
         if advise_many is not None:
             result = advise_many(items, processes=processes, progress=False)
             errors = len(result.errors)
-            how = "formselect.batch.advise_many"
+            how = "formselect.batch.run.advise_many"
         else:
             errors = _own_pool(items, processes)
             how = "own ProcessPoolExecutor over formselect.advise (advise_many missing)"
@@ -396,7 +397,7 @@ t1 = time.perf_counter()
 pack = formselect.builtin_pack()
 t2 = time.perf_counter()
 try:
-    from formselect import _durable
+    from formselect.engine import durable as _durable
     _durable._ADAPTER._ruleset(pack)
 except AttributeError:
     pass

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from formselect import advise
-from formselect._durable import engine_message
 from formselect.api import builtin_pack
 from formselect.engine import Backend, evaluate
-from formselect.facts import case_view
-from formselect.pack_io import load_pack
+from formselect.engine.durable import engine_message
+from formselect.engine.view import case_view
+from formselect.pack.load import load_pack
 
 from .cases import case_stream, cases
 from .packs import write_pack

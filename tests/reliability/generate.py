@@ -31,9 +31,9 @@ from typing import Any
 import attrs
 import tomli_w
 
-from formselect.case_io import MAX_KEY, MAX_TEXT, TOP_LEVEL, UNKNOWN
-from formselect.facttypes import FactKind
-from formselect.vocabulary import SECTIONS, FactSpec, case_facts
+from formselect.case.io import MAX_KEY, MAX_TEXT, TOP_LEVEL, UNKNOWN
+from formselect.case.kinds import FactKind
+from formselect.case.vocabulary import SECTIONS, FactSpec, case_facts
 
 __all__ = ["AS_OF_MAX", "AS_OF_MIN", "Item", "as_of", "fuzz_item", "invalid_case", "rng_for",
            "valid_case"]

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 def pack_named(name: str) -> Any:
     """One of PACKS, loaded once per process (the generated one written from a fixed seed)."""
     from formselect.api import builtin_pack
-    from formselect.pack_io import load_pack
+    from formselect.pack.load import load_pack
 
     if name == "builtin":
         return builtin_pack()
@@ -58,7 +58,7 @@ def hints_for(name: str) -> dict[str, Any]:
 def run_item(seed: int, index: int, packs: tuple[str, ...]) -> tuple[str, dict[str, Any] | None]:
     """Evaluate one item on both backends: '=' agree, 'F' fired rules differ, 'D' only
     derived facts / conflicts / view differ, 'X' an exception."""
-    from formselect.case_io import case_from_dict
+    from formselect.case.io import case_from_dict
     from formselect.engine import Backend, evaluate
 
     rng = rng_for(seed, index)

@@ -1,0 +1,140 @@
+"""The ``formselect`` command line. Errors print one located line each, never a traceback.
+
+Exit codes: 0 success; 1 bad input (case, rules, dates, scenario files), a batch with rows
+in error, or a scenario that failed; 2 bad usage; 3 engine failure.
+
+Each command is a parser (``_parser``) and a handler (``_handlers``) returning the text for
+standard output, or the text and an exit code. ``batch`` and ``test`` live in their own
+modules (``batch_cli``, ``scenarios_cli``) and are wired in here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from formselect.api import advise, builtin_pack, load_rules, version
+from formselect.errors import EngineError, FormselectError, ProblemsError, did_you_mean
+from formselect.pack.model import Pack
+
+from . import batch as batch_cli
+from . import interview as interview_cli
+from . import scenarios as scenarios_cli
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+
+Handler = Callable[[argparse.Namespace], "str | tuple[str, int]"]
+
+
+_date = interview_cli.date_argument  # one reading of --as-of for every command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="formselect", description="Legal form and contract route for a public service "
+        "mutual, with the law behind every step. Decision support, not legal advice.")
+    parser.add_argument("--version", action="version", version=f"formselect {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    adv = commands.add_parser("advise", help="advise on a case file")
+    adv.add_argument("case", type=Path, help="case file (.toml or .json)")
+    adv.add_argument("--as-of", type=_date, help="date the law is applied (default: the "
+                     "case's own as_of, then its procurement.start_date)")
+    adv.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    adv.add_argument("--depth", choices=("summary", "full"), default="summary",
+                     help="full adds the audit trace of every rule")
+    _rules_options(adv)
+
+    rules = commands.add_parser("rules", help="list, show or check rule packs")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    listing = rule_commands.add_parser("list", help="list the rules")
+    _rules_options(listing)
+    show = rule_commands.add_parser("show", help="show one rule")
+    show.add_argument("rule_id")
+    _rules_options(show)
+    check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
+    check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
+
+    batch_cli.add_parser(commands, _rules_options, _date)
+    scenarios_cli.add_parser(commands, _rules_options)
+    interview_cli.add_parser(commands)
+    return parser
+
+
+def _rules_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, action="append", default=[], metavar="PATH",
+                        help="extra rule file or folder (repeatable)")
+    parser.add_argument("--replace-rules", action="store_true",
+                        help="use only the --rules packs, not the built-in one")
+
+
+def _pack(args: argparse.Namespace) -> Pack:
+    if args.rules or args.replace_rules:
+        return load_rules(*args.rules, builtin=not args.replace_rules)
+    return builtin_pack()
+
+
+def _advise(args: argparse.Namespace) -> str:
+    advice = advise(args.case, as_of=args.as_of, rules=_pack(args))
+    return advice.render(args.format, args.depth)
+
+
+def _rules(args: argparse.Namespace) -> str:
+    if args.rules_command == "check":
+        pack = load_rules(*args.paths, builtin=False)
+        return f"ok: {len(pack.rules)} rules, {len(pack.forms)} forms, {len(pack.routes)} " \
+               f"routes, {len(pack.derived)} derived facts ({pack.name}#{pack.digest})\n"
+    pack = _pack(args)
+    if args.rules_command == "list":
+        return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
+                       for r in pack.rules)
+    try:
+        rule = pack.rule(args.rule_id)
+    except KeyError:
+        hint = did_you_mean(args.rule_id, [r.id for r in pack.rules])
+        raise FormselectError(f"no rule {args.rule_id!r} in {pack.name}"
+                              + (f"; {hint}" if hint else "")) from None
+    lines = [f"{rule.id}: {rule.title}", f"  when: {rule.when}",
+             f"  in force: {rule.valid_from} to {rule.valid_until or 'open'}",
+             f"  source: {rule.source}", "", rule.explanation, ""]
+    if rule.analysis:
+        lines.insert(1, "  (analysis: formselect's reading of the law)")
+    if rule.caveat:
+        lines.append(f"Caveat: {rule.caveat}")
+    lines += [f"Law: {ref}" for ref in rule.references]
+    return "\n".join(lines) + "\n"
+
+
+def _handlers() -> dict[str, Handler]:
+    return {
+        "advise": _advise,
+        "rules": _rules,
+        "batch": lambda args: batch_cli.run(args, _pack(args)),
+        "test": lambda args: scenarios_cli.run(
+            args, _pack(args) if args.rules or args.replace_rules else None),
+        "interview": interview_cli.run,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        result = _handlers()[args.command](args)
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            print(f"formselect: error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except EngineError as exc:
+        print(f"formselect: engine error: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    except FormselectError as exc:
+        print(f"formselect: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    output, code = result if isinstance(result, tuple) else (result, EXIT_OK)
+    sys.stdout.write(output)
+    return code

@@ -1,0 +1,77 @@
+"""``formselect interview``: ask the most decisive questions in turn, save a case file."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tomllib
+from pathlib import Path
+from typing import TextIO
+
+from formselect.api import advise
+from formselect.case.io import UNKNOWN, load_case
+from formselect.case.model import Case
+from formselect.explain.questions import Interview, Question
+from formselect.report.text import render_text
+
+__all__ = ["add_parser", "run"]
+
+
+def date_argument(text: str) -> dt.date:
+    """A command-line date (YYYY-MM-DD), or argparse's error naming the text."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") \
+            from None
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``interview`` command."""
+    parser = commands.add_parser("interview", help="answer questions, most decisive first; "
+                                 "saves a case file")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="case file to write (.toml)")
+    parser.add_argument("--start", type=Path, help="case file with the answers so far")
+    parser.add_argument("--as-of", type=date_argument,
+                        help="date the law is applied (default: today)")
+    parser.add_argument("--max-questions", type=int, default=40)
+
+
+def _marked_unknown(path: Path) -> set[str]:
+    """Facts a saved case file records as asked and answered "don't know"."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()  # load_case has already reported anything wrong with the file
+    return {f"{section}.{name}" for section, facts in data.items() if isinstance(facts, dict)
+            for name, value in facts.items() if value == UNKNOWN}
+
+
+def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> str:
+    """Run the interview on the given streams; returns the closing summary text."""
+    case = load_case(args.start) if args.start else Case()
+    # the command line is the one place a default "today" makes sense (UK time)
+    today = dt.datetime.now(dt.UTC).date()
+    as_of = args.as_of or case.as_of or case.procurement.start_date or today
+    interview = Interview(case, as_of)
+    if args.start:  # questions answered "don't know" before are not asked again
+        interview.dont_know |= _marked_unknown(args.start)
+    print(f"formselect interview, law as at {as_of.isoformat()}. Answer each question; "
+          "type 'don't know' (or just Enter) to skip, 'stop' to finish.", file=stdout)
+
+    def ask(question: Question) -> str:
+        print(f"\n{question.text}\n  ({' / '.join(question.answers)}) [{question.fact}]",
+              file=stdout)
+        print("> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        return "stop" if line == "" else line.rstrip("\n")  # end of input ends the interview
+
+    def tell(message: str) -> None:
+        print(message, file=stdout)
+
+    interview.run(ask, tell, args.max_questions)
+    interview.save(args.output)
+    advice = advise(interview.case, as_of=as_of)
+    return f"\nSaved the answers to {args.output}.\n\n" + render_text(advice)

@@ -1,0 +1,402 @@
+"""The only module that touches durable_rules: compile a pack to its JSON ruleset and run cases.
+
+Design, each point answering a measured trap of durable_rules 2.0.28:
+
+* A private ``Host`` subclass owned by this module, never ``durable.lang``'s global host;
+  its background timer threads are not started (formselect uses no timers or async actions).
+* Each pack is compiled and registered once per process under a name made from its content
+  hash, because a registered ruleset can be neither replaced nor removed without leaking.
+* The case is *asserted as a fact* (an event would be consumed by the first matching rule).
+* Derived facts chain through strata: the case fact carries ``stage = 0``; rules of stratum
+  ``k`` match ``stage == k``; a last rule per stratum (highest ``pri``, so it fires after
+  every other rule of the stratum) re-asserts the fact with ``stage = k + 1`` and the values
+  derived so far. Every rule fires at most once, and every stage fact has a consumer, so
+  ``MessageNotHandledException`` cannot arise.
+* Rule validity is part of each rule's pattern (``as_of`` travels in the fact), so one
+  compiled ruleset serves every date.
+* One case per call with a fresh sid, state deleted afterwards (the engine caps live sids at
+  1,024); an exception inside an action, which durable stores in the state, is re-raised.
+* One lock around each evaluation: the C engine is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from durable import engine as durable_engine
+
+from formselect.case.kinds import FactKind, quantise
+from formselect.case.vocabulary import case_facts
+from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
+from formselect.errors import EngineError, Problem
+from formselect.pack.model import Pack, Rule, merge_derivations
+from formselect.pack.schema import RawRule
+
+__all__ = ["MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
+           "MAX_RULES_PER_NODE", "DurableRun", "compile_condition", "engine_key",
+           "engine_keys_needed", "engine_limit_problem", "engine_message", "engine_shape_problems",
+           "engine_value", "pack_size_problems", "run"]
+
+_ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
+
+# durable_rules holds at most 4,096 rules in a ruleset (error 106 beyond); formselect adds one
+# stage rule per stratum, so a pack keeps well below that
+MAX_RULES = 4_000
+MAX_FACT_KEYS = 255  # durable_rules: MAX_OBJECT_PROPERTIES in state.h
+
+
+def engine_keys_needed(derived: int) -> int:
+    """Values the engine's case fact can carry: case facts (a set as one key per member plus
+    one), a years_since value per date, as_of, stage, sid and every derived fact."""
+    keys = 3 + derived
+    for spec in case_facts().values():
+        keys += {FactKind.SET: 1 + len(spec.values), FactKind.DATE: 2}.get(spec.kind, 1)
+    return keys
+
+
+def pack_size_problems(rules: int, derived: int) -> list[Problem]:
+    """Why the engine cannot hold a pack of ``rules`` rules and ``derived`` derived facts."""
+    problems: list[Problem] = []
+    keys = engine_keys_needed(derived)
+    if keys > MAX_FACT_KEYS:
+        allowed = derived - keys + MAX_FACT_KEYS
+        problems.append(Problem("", "too many derived facts for the engine",
+                                derived, f"at most {allowed} derived facts (the "
+                                f"engine holds at most {MAX_FACT_KEYS} values per fact)"))
+    if rules > MAX_RULES:
+        problems.append(Problem("", "too many rules", rules, f"at most {MAX_RULES:,}"))
+    return problems
+
+
+@attrs.define
+class DurableRun:
+    """What one evaluation produced: the rules that fired, in firing order."""
+
+    fired: list[str] = attrs.Factory(list)
+    error: str = ""
+
+
+class _Host(durable_engine.Host):  # type: ignore[misc]
+    """A private host whose background timer threads are never started."""
+
+    def _run(self) -> None:
+        return None
+
+
+def compile_condition(node: Condition, negate: bool = False) -> dict[str, Any]:
+    """The durable pattern that matches when ``node`` is definitely true (or false)."""
+    if isinstance(node, Not):
+        return compile_condition(node.item, not negate)
+    if isinstance(node, All | Any_):
+        conjunction = isinstance(node, All) != negate  # De Morgan holds in Kleene logic
+        key = "$and" if conjunction else "$or"
+        parts: list[dict[str, Any]] = []
+        for item in node.items:
+            part = compile_condition(item, negate)
+            # flatten a group of the same kind: durable caps the groups in one rule
+            parts += part[key] if set(part) == {key} else [part]
+        return parts[0] if len(parts) == 1 else {key: parts}
+    return _compile_atom(node.negated() if negate else node)
+
+
+def _compile_atom(atom: Compare) -> dict[str, Any]:
+    key = engine_key(atom.fact, atom.measure)
+    if atom.op == "known":
+        return {"$ex": {key: 1}}
+    if atom.op == "unknown":
+        return {"$nex": {key: 1}}
+    if atom.op in ("contains", "not contains"):
+        return {f"{key}__{atom.value}": atom.op == "contains"}
+    values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+    # a repeated list value would be a second identical alternative in the engine
+    plain = list(dict.fromkeys(engine_value(v) for v in values))
+    # durable's comparisons (including $neq) never match a missing attribute, which is
+    # exactly "definitely true" for an unknown fact: no existence guard is needed
+    if atom.op == "==":
+        return {key: plain[0]}
+    if atom.op == "in":
+        return {key: plain[0]} if len(plain) == 1 else {"$or": [{key: v} for v in plain]}
+    if atom.op == "!=":
+        return {"$neq": {key: plain[0]}}
+    if atom.op == "not in":
+        parts = [{"$neq": {key: v}} for v in plain]
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+    ops = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+    return {ops[atom.op]: {key: plain[0]}}
+
+
+MAX_GROUPS = 15  # durable_rules: 32 expression slots per rule (rete.h), two per and/or group
+
+
+def count_groups(pattern: object) -> int:
+    """The and/or groups in a compiled pattern (each takes two of durable's slots)."""
+    if isinstance(pattern, dict):
+        own = sum(1 for k in pattern if k in ("$and", "$or"))
+        return own + sum(count_groups(v) for v in pattern.values())
+    if isinstance(pattern, list):
+        return sum(count_groups(v) for v in pattern)
+    return 0
+
+
+def engine_limit_problem(condition: Condition) -> str:
+    """Why the engine cannot run a condition, or ``""``; checked when a pack loads."""
+    pattern = compile_condition(condition)
+    groups = 1 + count_groups(pattern)  # + the rule's own stage group
+    if groups > MAX_GROUPS:
+        return (f"the condition needs {groups} and/or groups; the engine allows {MAX_GROUPS} "
+                "per rule (split it into derived facts)")
+    pending = pending_nodes(pattern) + 2  # + the rule's two validity tests
+    if pending > STACK_BUDGET:
+        return (f"the condition has {pending} alternatives that can hold at once; the engine "
+                f"allows {STACK_BUDGET} (split it into derived facts)")
+    return ""
+
+
+# durable_rules walks the alpha network depth first with a stack of 64 nodes
+# (events.c MAX_STACK_SIZE) and corrupts its heap when a fact makes more nodes pending at
+# once; no stage of the fact may come near that.
+STACK_BUDGET = 60
+
+
+def pending_nodes(pattern: Mapping[str, Any]) -> int:
+    """The most alpha nodes of ``pattern`` that can wait on durable's stack at once.
+
+    Every true alternative of an ``$or`` waits beside its siblings; a ``$and`` is a chain
+    whose parts wait one after another, so only one node of each earlier part is still
+    waiting when the next part is pushed.
+    """
+    if set(pattern) == {"$or"}:
+        # equality tests of one key are siblings of which at most one holds (a fact has one
+        # value per key): an `in` list waits as one node
+        equal_keys = {next(iter(p)) for p in pattern["$or"] if _is_equality(p)}
+        return len(equal_keys) + sum(pending_nodes(p) for p in pattern["$or"]
+                                     if not _is_equality(p))
+    if set(pattern) == {"$and"}:
+        parts = pattern["$and"]
+        return sum(pending_nodes(p) for p in parts) - (len(parts) - 1)
+    return 1
+
+
+def _is_equality(pattern: Mapping[str, Any]) -> bool:
+    return len(pattern) == 1 and not next(iter(pattern)).startswith("$")
+
+
+def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
+    """The pack's strata cut into stages that durable's stack can hold, in (stratum, id) order.
+
+    A stage costs one node per distinct validity test (shared by the rules with the same
+    dates) plus each rule's :func:`pending_nodes`, and is closed before it would exceed
+    ``STACK_BUDGET``. A rule reads only facts derived in lower strata, so extra stage
+    boundaries inside a stratum change no result; and because stages follow rule-id order, a
+    fact derived twice keeps the lowest id's value, as in the evaluator.
+    """
+    stages: list[tuple[Rule, ...]] = []
+    for layer in pack.layers:
+        members: list[Rule] = []
+        dates: set[tuple[object, ...]] = set()
+        cost = 0
+        for rule in layer:
+            new_dates = {("from", rule.valid_from), ("until", rule.valid_from, rule.valid_until)}
+            extra = pending_nodes(compile_condition(rule.condition)) + len(new_dates - dates)
+            if members and cost + extra > STACK_BUDGET:
+                stages.append(tuple(members))
+                members, dates, cost = [], set(), 0
+                extra = pending_nodes(compile_condition(rule.condition)) + 2
+            members.append(rule)
+            dates |= new_dates
+            cost += extra
+        stages.append(tuple(members))
+    return stages
+
+
+class _Adapter:
+    """Owns the host, the compiled rulesets and the per-call records."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._host: _Host | None = None
+        self._compiled: dict[str, str] = {}
+        # durable keeps part of every ruleset it refuses: refuse a pack once, then remember
+        self._refused: dict[str, str] = {}
+        self._runs: dict[str, DurableRun] = {}
+        self._sids = itertools.count()
+
+    def after_fork(self) -> None:
+        """A forked child must not inherit a lock held by another thread."""
+        self._lock = threading.RLock()
+        self._runs = {}
+
+    def _ruleset(self, pack: Pack) -> str:
+        name = self._compiled.get(pack.digest)
+        if name is None:
+            if pack.digest in self._refused:
+                raise EngineError(self._refused[pack.digest])
+            name = f"formselect_{pack.digest}"
+            if self._host is None:
+                self._host = _Host()
+            try:
+                self._host.register_rulesets({name: self._definition(pack)})
+            except Exception as exc:  # durable raises bare Exception with a C error code
+                message = (f"the engine rejected rule pack {pack.name!r}: "
+                           f"{getattr(exc, 'message', exc)}")
+                self._refused[pack.digest] = message
+                raise EngineError(message) from exc
+            self._compiled[pack.digest] = name
+        return name
+
+    def _definition(self, pack: Pack) -> dict[str, Any]:
+        stages = _stages(pack)
+        rules: dict[str, Any] = {}
+        for stage, members in enumerate(stages):
+            for rule in members:
+                rules[rule.id] = self._rule(rule, stage)
+        for stage, members in enumerate(stages):
+            last = stage == len(stages) - 1
+            rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
+                                        "run": self._advancer(members, stage, last)}
+        return rules
+
+    def _rule(self, rule: Rule, stage: int) -> dict[str, Any]:
+        """One rule's entry: its stage, its validity, then its condition."""
+        pattern: list[dict[str, Any]] = [{"stage": stage},
+                                         {"$gte": {"as_of": rule.valid_from.toordinal()}}]
+        if rule.valid_until is not None:
+            pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+        condition = compile_condition(rule.condition)
+        pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
+        return {"all": [{"m": {"$and": pattern}}], "pri": 1, "run": self._recorder(rule.id)}
+
+    def _record(self, closure: Any) -> DurableRun:
+        return self._runs[closure.s["sid"]]
+
+    def _recorder(self, rule_id: str) -> Callable[[Any], None]:
+        def action(closure: Any) -> None:
+            self._record(closure).fired.append(rule_id)
+        return action
+
+    def _advancer(self, members: Sequence[Rule], stage: int,
+                  last: bool) -> Callable[[Any], None]:
+        by_id = {r.id: r for r in members if r.derive}
+
+        def action(closure: Any) -> None:
+            if last:
+                return
+            record = self._record(closure)
+            fact = dict(closure.m._d)
+            fact["stage"] = stage + 1
+
+            values, _ = merge_derivations(by_id[r] for r in record.fired if r in by_id)
+            for name, value in values.items():
+                # a fact derived in a lower stratum keeps its value (as in the evaluator)
+                fact.setdefault(engine_key(name), engine_value(value))
+            closure.assert_fact(fact)
+        return action
+
+    def run(self, pack: Pack, message: Mapping[str, object]) -> DurableRun:
+        with self._lock:
+            name = self._ruleset(pack)
+            assert self._host is not None
+            sid = f"c{next(self._sids)}"
+            record = self._runs[sid] = DurableRun()
+            try:
+                state = self._host.assert_fact(name, {**message, "sid": sid, "stage": 0})
+                error = state.get("exception") if isinstance(state, dict) else None
+                if error:
+                    raise EngineError(f"a rule action failed inside the engine: {error}")
+            except EngineError:
+                raise
+            except Exception as exc:  # durable's own exceptions carry .message
+                raise EngineError(f"the engine failed: {getattr(exc, 'message', exc)}") from exc
+            finally:
+                self._runs.pop(sid, None)
+                with contextlib.suppress(Exception):  # nothing was stored for this sid
+                    self._host.delete_state(name, sid)
+            return record
+
+
+_ADAPTER = _Adapter()
+os.register_at_fork(after_in_child=_ADAPTER.after_fork)
+
+
+def run(pack: Pack, message: Mapping[str, object]) -> list[str]:
+    """The ids of the rules that fired for one case message, in firing order."""
+    return _ADAPTER.run(pack, message).fired
+
+
+# durable_rules' compiler loops forever when more than about 512 distinct tests hang from one
+# node of its network; formselect's rules branch from a node per (stratum, validity), so a
+# pack keeps each such group well below that. And 256 rules with one identical pattern fail
+# with error 108. Both are rejected here, before the engine ever sees them.
+MAX_RULES_PER_NODE = 400
+MAX_IDENTICAL_PATTERNS = 200
+
+
+def engine_shape_problems(graph: Sequence[tuple[RawRule, str, str, Any]],
+                          strata: Mapping[str, int]) -> list[Problem]:
+    """Groups of rules the engine cannot compile: too many per network node, or identical."""
+    problems: list[Problem] = []
+    groups: dict[tuple[int, dt.date], list[tuple[RawRule, str, str]]] = {}
+    patterns: dict[str, list[tuple[RawRule, str, str]]] = {}
+    for raw, source, where, condition in graph:
+        key = (strata.get(raw.id, 0), raw.valid_from)
+        groups.setdefault(key, []).append((raw, source, where))
+        shape = f"{key}|{raw.valid_until}|{condition}"
+        patterns.setdefault(shape, []).append((raw, source, where))
+    for (stratum, start), members in groups.items():
+        if len(members) > MAX_RULES_PER_NODE:
+            raw, source, where = members[MAX_RULES_PER_NODE]
+            problems.append(Problem(
+                f"{where}.valid_from", "too many rules start on the same date at the same "
+                "derivation depth for the engine", len(members),
+                f"at most {MAX_RULES_PER_NODE} rules per (derivation depth {stratum}, "
+                f"valid_from {start}); split them with derived facts or other dates",
+                source=source, rule=raw.id))
+    for members in patterns.values():
+        if len(members) > MAX_IDENTICAL_PATTERNS:
+            raw, source, where = members[MAX_IDENTICAL_PATTERNS]
+            problems.append(Problem(
+                f"{where}.when", "too many rules with an identical condition and dates",
+                len(members), f"at most {MAX_IDENTICAL_PATTERNS}; merge their effects",
+                source=source, rule=raw.id))
+    return problems
+
+
+def engine_key(name: str, measure: str = "value") -> str:
+    """The engine's key for a fact: no dots, and never clashing with another fact."""
+    key = name.replace(".", "__")
+    if "." not in name and name != "as_of":
+        key = "d__" + key  # derived facts
+    return f"ys__{key}" if measure == "years_since" else key
+
+
+def engine_value(value: object) -> object:
+    """Dates travel to the engine as day numbers and numbers as thousandths."""
+    return value.toordinal() if isinstance(value, dt.date) else quantise(value)
+
+
+def engine_message(view: Mapping[str, object]) -> dict[str, object]:
+    """The engine fact: flat keys, day numbers for dates, one boolean per set member."""
+    specs = case_facts()
+    message: dict[str, object] = {}
+    for name, value in view.items():
+        if name.startswith("years_since("):
+            fact = name[len("years_since("):-1]
+            message[engine_key(fact, "years_since")] = engine_value(value)
+            continue
+        spec = specs.get(name)
+        if spec is not None and spec.kind is FactKind.SET:
+            message[engine_key(name)] = len(value)  # type: ignore[arg-type]  # for 'is known'
+            for member in spec.values:
+                message[f"{engine_key(name)}__{member}"] = member in value  # type: ignore[operator]
+        elif spec is not None and spec.kind is FactKind.CODES:
+            message[engine_key(name)] = len(value)  # type: ignore[arg-type]  # read only by 'is known'
+        else:
+            message[engine_key(name)] = engine_value(value)
+    return message

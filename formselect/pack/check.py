@@ -1,0 +1,273 @@
+"""Semantic checks on a pack's rules, in domain language, and derivation strata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from formselect.case.kinds import MAX_MAGNITUDE, RESOLUTION, FactKind, TypeInfo
+from formselect.case.vocabulary import FactSpec, case_facts
+from formselect.conditions.satisfiable import canonical, impossibility
+from formselect.conditions.syntax import ConditionSyntaxError, Scalar, facts_read, parse
+from formselect.conditions.typecheck import check_condition
+from formselect.engine.durable import engine_limit_problem, engine_shape_problems
+from formselect.errors import Problem, Shown, did_you_mean
+
+from .model import DerivedFact, Option, Rule, Severity
+from .schema import RawRule, located, make_rule
+
+__all__ = ["build_rules"]
+
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
+# Statute and statutory instruments must be cited on legislation.gov.uk.
+STATUTE = re.compile(r"\b(Act|Regulations|Order|Directive)\b.*\b\d{4}\b|\bSI \d{4}/\d+")
+LEGISLATION = "https://www.legislation.gov.uk/"
+
+
+def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping[str, Option],
+                facts: Mapping[str, DerivedFact], problems: list[Problem]) -> list[Rule]:
+    """Check every rule, append problems, and return the rules with their strata."""
+    specs: dict[str, FactSpec] = dict(case_facts())
+    specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
+    specs.update({name: fact.spec() for name, fact in facts.items()})
+    seen: dict[str, str] = {}
+    parsed: list[tuple[RawRule, str, Any]] = []
+    graph: list[tuple[RawRule, str, str, Any]] = []  # every rule whose condition parses
+    typed: list[tuple[RawRule, str, str, Any]] = []  # ... and type-checks
+    for raw, source, index, text in raw_rules:
+        where = f"$.rule[{index}]"
+        src = located(source, text, "rule", index)
+
+        def report(path: str, message: str, found: object = None, expected: str = "",
+                   suggestion: str = "", rule: str = raw.id, where: str = where,
+                   src: str = src) -> None:
+            problems.append(Problem(f"{where}{path}", message, found, expected, suggestion,
+                                    source=src, rule=rule))
+
+        count = len(problems)
+        _check_identity(raw, seen, src, report)
+        before = len(problems)
+        condition = _check_condition(raw, specs, report)
+        well_typed = len(problems) == before
+        _check_effects(raw, options, facts, report)
+        if condition is not None:
+            # every parseable rule joins the derivation graph, so that one rule's problem
+            # does not make the rules reading its facts look as if they could never fire
+            graph.append((raw, src, where, condition))
+            if well_typed:
+                typed.append((raw, src, where, condition))
+            if len(problems) == count:
+                parsed.append((raw, source, condition))
+    strata = _strata(graph, facts, problems)
+    _never_hold(typed, graph, specs, problems)
+    _contradictions(graph, problems)
+    problems += engine_shape_problems(graph, strata)
+    return [make_rule(raw, source, cond, strata.get(raw.id, 0)) for raw, source, cond in parsed]
+
+
+def _date_info() -> Any:
+    return TypeInfo(FactKind.DATE)
+
+
+def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any) -> None:
+    if not ID_PATTERN.match(raw.id):
+        report(".id", "invalid rule id", raw.id, "letters, digits, '.', '-' or '_', starting "
+               "with a letter (e.g. LF-01)")
+    elif raw.id in seen:
+        report(".id", "rule id used twice", raw.id, "a unique id across all files",
+               f"first used in {seen[raw.id]}")
+    else:
+        seen[raw.id] = source
+    if not raw.title.strip():
+        report(".title", "empty title", expected="a one-line statement of the rule")
+    if not raw.explanation.strip():
+        report(".explanation", "empty explanation", expected="an explanation for an adviser")
+    if not raw.references:
+        report(".references", "no reference", expected="at least one reference "
+               "{instrument, provision, url}")
+    for i, ref in enumerate(raw.references):
+        if not ref.url.startswith("https://"):
+            report(f".references[{i}].url", "reference URL must use https", ref.url,
+                   "an https:// address")
+        elif STATUTE.search(ref.instrument) and not ref.url.startswith(LEGISLATION):
+            report(f".references[{i}].url", "statute must be cited on legislation.gov.uk",
+                   ref.url, f"an address starting {LEGISLATION}")
+        if not ref.provision.strip():
+            report(f".references[{i}].provision", "empty provision",
+                   expected="a section, regulation, schedule or paragraph")
+    if raw.valid_until is not None and raw.valid_until < raw.valid_from:
+        report(".valid_until", f"the rule ends on {raw.valid_until} but starts on "
+               f"{raw.valid_from}", raw.valid_until.isoformat(),
+               f"a date on or after valid_from ({raw.valid_from})")
+
+
+def _check_condition(raw: RawRule, specs: Mapping[str, FactSpec], report: Any) -> Any:
+    try:
+        condition = parse(raw.when)
+    except ConditionSyntaxError as exc:
+        report(f".when (column {exc.column})", exc.message, raw.when, exc.expected)
+        return None
+    problems = check_condition(condition, specs)
+    for p in problems:
+        report(f".when (column {p.column})", p.message, p.found, p.expected, p.suggestion)
+    limit = "" if problems else engine_limit_problem(condition)
+    if limit:
+        report(".when", "condition too complex for the engine", raw.when[:60] + "...",
+               limit)
+    return condition
+
+
+def _check_effects(raw: RawRule, options: Mapping[str, Option],
+                   facts: Mapping[str, DerivedFact], report: Any) -> None:
+    if not (raw.exclude or raw.favour or raw.derive or raw.risk or raw.step):
+        report("", "the rule has no effect", expected="at least one of exclude, favour, "
+               "derive, risk, step")
+    named = [(".exclude", o) for o in raw.exclude] + [(".favour", o) for o in raw.favour]
+    if raw.risk:
+        named += [(".risk.applies_to", o) for o in raw.risk.applies_to]
+    if raw.step:
+        named += [(".step.applies_to", o) for o in raw.step.applies_to]
+    for path, option in named:
+        if option not in options:
+            report(path, "unknown form or route", option, "an id declared by [[form]] or "
+                   "[[route]]", did_you_mean(option, options))
+    for option, weight in raw.favour.items():
+        if not 1 <= weight <= 100:
+            report(f".favour.{option}", "weight out of range", weight, "1 to 100")
+    both = sorted(set(raw.exclude) & set(raw.favour))
+    if both:
+        report("", "the rule both excludes and favours the same option", both,
+               "each option either excluded or favoured")
+    for name, value in raw.derive.items():
+        _check_derive(name, value, facts, report)
+    if raw.risk and Severity.__members__.get(raw.risk.severity.upper()) is None:
+        values = [str(s) for s in Severity]
+        report(".risk.severity", "invalid severity", raw.risk.severity,
+               "one of " + ", ".join(values), did_you_mean(raw.risk.severity, values))
+    if raw.step and not 0 <= raw.step.order <= 10_000:
+        report(".step.order", "order out of range", raw.step.order, "0 to 10000")
+
+
+def _comparable_number(value: object) -> bool:
+    """A number both backends compare exactly (in thousandths, below MAX_MAGNITUDE)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) <= MAX_MAGNITUDE and abs(value * RESOLUTION - round(value * RESOLUTION)) \
+        < 1e-6
+
+
+def _check_derive(name: str, value: object, facts: Mapping[str, DerivedFact],
+                  report: Any) -> None:
+    fact = facts.get(name)
+    if fact is None:
+        report(f".derive.{name}", "derived fact not declared", name,
+               "a fact declared with [[fact]]", did_you_mean(name, facts))
+        return
+    ok = {
+        FactKind.BOOL: isinstance(value, bool),
+        FactKind.NUMBER: _comparable_number(value),
+        FactKind.ENUM: isinstance(value, str) and value in fact.values,
+    }[fact.kind]
+    if not ok:
+        expected = {FactKind.ENUM: "one of " + ", ".join(fact.values),
+                    FactKind.NUMBER: f"a finite number from {-MAX_MAGNITUDE:,} to "
+                                     f"{MAX_MAGNITUDE:,}, to at most three decimal places",
+                    }.get(fact.kind, str(fact.kind))
+        report(f".derive.{name}", "wrong value for the derived fact", value, expected,
+               did_you_mean(str(value), fact.values))
+
+
+def _strata(graph: list[tuple[RawRule, str, str, Any]], facts: Mapping[str, DerivedFact],
+            problems: list[Problem]) -> dict[str, int]:
+    """Derivation depth of each rule; reports cycles and facts nothing derives."""
+    derivers: dict[str, list[str]] = {}
+    reads: dict[str, list[str]] = {}
+    sources: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for raw, source, where, condition in graph:
+        sources[raw.id] = source
+        paths[raw.id] = where
+        reads[raw.id] = [f for f in facts_read(condition) if f in facts]
+        for name in raw.derive:
+            derivers.setdefault(name, []).append(raw.id)
+    for rule_id, names in reads.items():
+        for name in names:
+            if name not in derivers:
+                problems.append(Problem(f"{paths[rule_id]}.when", "the rule can never fire: "
+                                        "it reads a derived fact that no rule derives", name,
+                                        "a rule with derive = { " + name + " = ... }",
+                                        source=sources[rule_id], rule=rule_id))
+    depth: dict[str, int] = {}
+    visiting: list[str] = []
+
+    def visit(rule_id: str) -> int:
+        if rule_id in depth:
+            return depth[rule_id]
+        if rule_id in visiting:
+            cycle = [*visiting[visiting.index(rule_id):], rule_id]
+            problems.append(Problem(f"{paths[rule_id]}.derive",
+                                    "derived facts depend on each other in a cycle",
+                                    " -> ".join(cycle), "rules whose derivations form no loop",
+                                    source=sources[rule_id], rule=rule_id))
+            depth[rule_id] = 0
+            return 0
+        visiting.append(rule_id)
+        below = [visit(d) + 1 for name in reads[rule_id] for d in derivers.get(name, [])]
+        visiting.pop()
+        depth[rule_id] = max(below, default=0)
+        return depth[rule_id]
+
+    for rule_id in reads:
+        visit(rule_id)
+    return depth
+
+
+def _never_hold(typed: list[tuple[RawRule, str, str, Any]],
+                graph: list[tuple[RawRule, str, str, Any]], specs: Mapping[str, FactSpec],
+                problems: list[Problem]) -> None:
+    """Rules (whose condition type-checks) that no case meets on any day they are in force;
+    a derived fact holds only the values some rule derives for it."""
+    derived: dict[str, dict[Scalar, None]] = {}
+    for raw, _, _, _ in graph:
+        for name, value in raw.derive.items():
+            derived.setdefault(name, {})[value] = None
+    for raw, source, where, condition in typed:
+        reason = impossibility(condition, specs, derived, raw.valid_from, raw.valid_until)
+        if reason:
+            problems.append(Problem(f"{where}.when", "the rule can never fire: its condition "
+                                    "cannot hold", Shown(reason), "a condition that some case "
+                                    "meets on some day the rule is in force", source=source,
+                                    rule=raw.id))
+
+
+def _overlap(a: RawRule, b: RawRule) -> bool:
+    """True when two rules are in force on some common day."""
+    a_end = a.valid_until or dt.date.max
+    b_end = b.valid_until or dt.date.max
+    return a.valid_from <= b_end and b.valid_from <= a_end
+
+
+def _contradictions(graph: list[tuple[RawRule, str, str, Any]],
+                    problems: list[Problem]) -> None:
+    """Two rules with the same condition, in force together, that exclude and favour the
+    same option: the pack contradicts itself."""
+    by_condition: dict[str, list[tuple[RawRule, str, str]]] = {}
+    for raw, source, where, condition in graph:
+        # the same condition however it is written: 'a and b' is 'b and a'
+        by_condition.setdefault(str(canonical(condition)), []).append((raw, source, where))
+    for group in by_condition.values():
+        for i, (first, _, _) in enumerate(group):
+            for second, source, where in group[i + 1:]:
+                clash = sorted((set(first.exclude) & set(second.favour)) |
+                               (set(first.favour) & set(second.exclude)))
+                if clash and _overlap(first, second):
+                    problems.append(Problem(
+                        where, f"contradicts rule {first.id!r}: under the same condition one "
+                        "excludes and the other favours the same option", clash,
+                        "rules that agree, or conditions that tell the cases apart",
+                        source=source, rule=second.id))

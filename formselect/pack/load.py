@@ -1,0 +1,206 @@
+"""Load rule packs from TOML files, reporting every problem in every file in one pass.
+
+Rule files are data: they are parsed with ``tomllib``, structured with cattrs into a raw
+schema, then checked (conditions, option ids, dates, references, derivation cycles). No
+part of a rule file is ever executed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from formselect.case.kinds import FactKind
+from formselect.engine.durable import pack_size_problems
+from formselect.errors import Problem, RulePackError, did_you_mean
+
+from .check import build_rules
+from .model import DerivedFact, Option, Pack, Rule
+from .schema import RawFact, RawFile, RawMeta, RawOption, RawRule, located, structure_file
+
+__all__ = ["MAX_FILE_BYTES", "load_pack"]
+
+MAX_FILE_BYTES = 2_000_000  # one rule file
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+DERIVED_KINDS = (FactKind.BOOL, FactKind.ENUM, FactKind.NUMBER)
+
+
+
+# --- reading files -----------------------------------------------------------------------
+
+def _rule_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.toml") if p.is_file())
+            if not found:
+                problems.append(Problem("", "no rule files (*.toml) in this folder",
+                                        expected="one or more .toml rule files",
+                                        source=str(path)))
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem("", "no such file or folder", source=str(path),
+                                    expected="a rule file or a folder of rule files"))
+    return files, problems
+
+
+def _read(path: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    source = str(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, "", [Problem("", "rule file too large", f"{size:,} bytes",
+                                  f"at most {MAX_FILE_BYTES:,} bytes; split it", source=source)]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, "", [Problem(f"byte {exc.start}", "not UTF-8 text", source=source,
+                                  expected="a UTF-8 encoded TOML file")]
+    try:
+        return tomllib.loads(text), text, []
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"line {match[1]}, column {match[2]}" if match else ""
+        return None, text, [Problem(where, f"invalid TOML: {message.split(' (at', maxsplit=1)[0]}",
+                                    expected="valid TOML 1.0", source=source)]
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        return None, text, [Problem("", "invalid TOML: nested too deeply to read",
+                                    expected="valid TOML 1.0 with arrays and tables nested a "
+                                    "few levels deep", source=source)]
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit limit
+        return None, text, [Problem("", "invalid TOML: a value Python cannot read",
+                                    expected="valid TOML 1.0 with numbers of ordinary size",
+                                    suggestion=str(exc)[:200], source=source)]
+
+
+# --- building the pack -------------------------------------------------------------------
+
+@attrs.define
+class _Builder:
+    problems: list[Problem] = attrs.Factory(list)
+    meta: list[tuple[RawMeta, str]] = attrs.Factory(list)
+    options: dict[str, tuple[Option, str]] = attrs.Factory(dict)
+    facts: dict[str, tuple[DerivedFact, str]] = attrs.Factory(dict)
+    rules: list[tuple[RawRule, str, int, str]] = attrs.Factory(list)  # raw, source, index, text
+
+    def add_file(self, raw: RawFile, source: str, text: str) -> None:
+        if raw.pack is not None:
+            self.meta.append((raw.pack, source))
+        for kind, items in (("form", raw.form), ("route", raw.route)):
+            for i, item in enumerate(items):
+                if item is not None:
+                    self._add_option(kind, item, located(source, text, kind, i), i)
+        for i, fact in enumerate(raw.fact):
+            if fact is not None:
+                self._add_fact(fact, located(source, text, "fact", i), i)
+        for i, rule in enumerate(raw.rule):
+            if rule is not None:
+                self.rules.append((rule, source, i, text))
+
+    def _add_option(self, kind: str, item: RawOption, source: str, index: int) -> None:
+        where = f"$.{kind}[{index}].id"
+        if not NAME_PATTERN.match(item.id):
+            self.problems.append(Problem(where, f"invalid {kind} id", item.id,
+                                         "lower_snake_case, at most 60 characters",
+                                         source=source))
+        elif item.id in self.options:
+            self.problems.append(Problem(where, f"{kind} id declared twice", item.id,
+                                         "a unique id", f"first declared in "
+                                         f"{self.options[item.id][1]}", source=source))
+        else:
+            option = Option(item.id, kind, item.name, item.description, tuple(item.forms))
+            self.options[item.id] = (option, source)
+
+    def _add_fact(self, fact: RawFact, source: str, index: int) -> None:
+        where = f"$.fact[{index}]"
+        kinds = [str(k) for k in DERIVED_KINDS]
+        if not NAME_PATTERN.match(fact.name) or fact.name == "as_of":
+            self.problems.append(Problem(f"{where}.name", "invalid derived fact name",
+                                         fact.name, "lower_snake_case without a section "
+                                         "(derived facts have no dot)", source=source))
+        elif fact.name in self.facts:
+            self.problems.append(Problem(f"{where}.name", "derived fact declared twice",
+                                         fact.name, "a unique name", f"first declared in "
+                                         f"{self.facts[fact.name][1]}", source=source))
+        elif fact.kind not in kinds:
+            self.problems.append(Problem(f"{where}.kind", "invalid kind", fact.kind,
+                                         "one of " + ", ".join(kinds),
+                                         did_you_mean(fact.kind, kinds), source=source))
+        elif (fact.kind == "enum") != bool(fact.values):
+            self.problems.append(Problem(f"{where}.values", "values are needed for an enum "
+                                         "fact and only for one", fact.values,
+                                         "a list of values for kind 'enum'", source=source))
+        else:
+            self.facts[fact.name] = (DerivedFact(fact.name, FactKind(fact.kind),
+                                                 tuple(fact.values), fact.description), source)
+
+
+
+def load_pack(*paths: str | Path) -> Pack:
+    """Load one or more rule files or folders into a checked :class:`Pack`.
+
+    Raises :class:`RulePackError` listing every problem in every file.
+    """
+    files, problems = _rule_files([Path(p) for p in paths])
+    builder = _Builder(problems)
+    for path in files:
+        raw, text, read_problems = _read(path)
+        problems += read_problems
+        if raw is None:
+            continue
+        structured, structure_problems = structure_file(raw, str(path), text)
+        problems += structure_problems
+        builder.add_file(structured, str(path), text)
+    rules = build_rules(builder.rules, {k: v for k, (v, _) in builder.options.items()},
+                        {k: v for k, (v, _) in builder.facts.items()}, problems)
+    problems += pack_size_problems(len(rules), len(builder.facts))
+    metas = [m for m, _ in builder.meta]
+    if problems:
+        raise RulePackError(problems)
+    options = [o for o, _ in builder.options.values()]
+    return _assemble(metas, options, [f for f, _ in builder.facts.values()], rules,
+                     [str(f) for f in files])
+
+
+def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[DerivedFact],
+              rules: list[Rule], sources: list[str]) -> Pack:
+    forms = tuple(sorted((o for o in options if o.kind == "form"), key=lambda o: o.id))
+    routes = tuple(sorted((o for o in options if o.kind == "route"), key=lambda o: o.id))
+    derived = tuple(sorted(facts, key=lambda f: f.name))
+    ordered = tuple(sorted(rules, key=lambda r: (r.stratum, r.id)))
+    name = "+".join(m.name for m in metas) or "unnamed"
+    version = "+".join(m.version for m in metas) or "0"
+    digest = _digest(forms, routes, derived, ordered)
+    return Pack(name, version, forms, routes, derived, ordered, digest, tuple(sources))
+
+
+def _digest(*parts: Iterable[object]) -> str:
+    """A content hash independent of file names and file order."""
+    def plain(obj: object) -> object:
+        if attrs.has(type(obj)):
+            return {f.name: plain(getattr(obj, f.name))
+                    for f in attrs.fields(type(obj))  # type: ignore[arg-type]
+                    if f.name not in ("condition", "source")}
+        if isinstance(obj, dict):
+            return {str(k): plain(v) for k, v in sorted(obj.items())}
+        if isinstance(obj, list | tuple):
+            return [plain(v) for v in obj]
+        if isinstance(obj, dt.date):
+            return obj.isoformat()
+        return obj
+
+    blob = json.dumps([plain(list(p)) for p in parts], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+

@@ -1,0 +1,245 @@
+"""The in-memory rule pack: options (legal forms and routes), derived facts and rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
+from enum import Enum, StrEnum
+
+import attrs
+
+from formselect.case.kinds import FactKind, TypeInfo
+from formselect.case.vocabulary import FactSpec, case_facts
+from formselect.conditions.kleene import Compiled, compiled
+from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
+
+__all__ = ["DerivedFact", "Option", "Pack", "Reference", "Risk", "Rule", "Severity", "Step",
+           "merge_derivations"]
+
+
+class Severity(StrEnum):
+    """How serious a flagged risk is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical."""
+        return list(Severity).index(self)
+
+
+@attrs.frozen
+class Reference:
+    """Where the law is: instrument, provision and a link (legislation.gov.uk for statute)."""
+
+    instrument: str
+    provision: str
+    url: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.instrument}, {self.provision} <{self.url}>"
+
+
+@attrs.frozen
+class Option:
+    """A legal form or a procurement route the pack can recommend or rule out."""
+
+    id: str
+    kind: str  # "form" or "route"
+    name: str
+    description: str = ""
+    forms: tuple[str, ...] = ()  # routes only: the forms the route can serve (empty = any)
+
+
+@attrs.frozen
+class DerivedFact:
+    """A fact that rules conclude (``regime``, ``teckal_available``) rather than the case gives."""
+
+    name: str
+    kind: FactKind
+    values: tuple[str, ...] = ()
+    description: str = ""
+
+    def spec(self) -> FactSpec:
+        """The fact spec the condition checker uses."""
+        enum: type[Enum] | None = StrEnum(  # type: ignore[assignment]
+            f"Derived_{self.name}", {v: v for v in self.values}) \
+            if self.values else None
+        return FactSpec(name=self.name, info=TypeInfo(self.kind, enum),
+                        description=self.description, derived=True)
+
+
+@attrs.frozen
+class Risk:
+    """A risk a rule flags."""
+
+    severity: Severity
+    mitigation: str = ""
+    applies_to: tuple[str, ...] = ()  # option ids; empty = the case as a whole
+
+
+@attrs.frozen
+class Step:
+    """A step a rule requires; steps are ordered by ``order`` within the options they serve."""
+
+    text: str
+    order: int = 100
+    applies_to: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Rule:
+    """One legal proposition: a condition, its effects, its explanation and its law."""
+
+    id: str
+    title: str
+    when: str
+    condition: Condition = attrs.field(eq=False, repr=False)
+    explanation: str
+    references: tuple[Reference, ...]
+    valid_from: dt.date
+    valid_until: dt.date | None = None  # inclusive
+    exclude: tuple[str, ...] = ()
+    favour: Mapping[str, int] = attrs.field(factory=dict)
+    derive: Mapping[str, Literal] = attrs.field(factory=dict)
+    risk: Risk | None = None
+    step: Step | None = None
+    analysis: bool = False  # the conclusion is formselect's reading of the law
+    caveat: str = ""  # e.g. a provision not yet verified against the official text
+    source: str = ""  # file the rule came from
+    stratum: int = 0  # derivation depth: rules read only facts derived in lower strata
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` falls within the rule's validity (both ends inclusive)."""
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The facts the rule's condition reads."""
+        return facts_read(self.condition)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Every option the rule's effects name."""
+        named = [*self.exclude, *self.favour]
+        if self.risk:
+            named += self.risk.applies_to
+        if self.step:
+            named += self.step.applies_to
+        return tuple(dict.fromkeys(named))
+
+
+@attrs.frozen
+class Pack:
+    """A loaded, checked rule pack. ``digest`` changes whenever any rule's content does."""
+
+    name: str
+    version: str
+    forms: tuple[Option, ...]
+    routes: tuple[Option, ...]
+    derived: tuple[DerivedFact, ...]
+    rules: tuple[Rule, ...]
+    digest: str
+    sources: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> Mapping[str, Option]:
+        """Forms and routes by id."""
+        return {o.id: o for o in (*self.forms, *self.routes)}
+
+    @property
+    def strata(self) -> int:
+        """Number of derivation layers."""
+        return 1 + max((r.stratum for r in self.rules), default=0)
+
+    @functools.cached_property
+    def by_id(self) -> Mapping[str, Rule]:
+        """Rules by id."""
+        return {r.id: r for r in self.rules}
+
+    @functools.cached_property
+    def derivers(self) -> Mapping[str, tuple[Rule, ...]]:
+        """For each derived fact, the rules that derive it."""
+        found: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for name in rule.derive:
+                found.setdefault(name, []).append(rule)
+        return {k: tuple(v) for k, v in found.items()}
+
+    @functools.cached_property
+    def literals(self) -> Mapping[tuple[str, str], tuple[object, ...]]:
+        """(fact, measure) -> the literals compared with it anywhere in the pack."""
+        found: dict[tuple[str, str], dict[object, None]] = {}
+        for rule in self.rules:
+            for atom in atoms(rule.condition):
+                if atom.op in ("known", "unknown"):
+                    continue
+                values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+                bucket = found.setdefault((atom.fact, atom.measure), {})
+                for value in values:
+                    bucket[value] = None
+        return {k: tuple(v) for k, v in found.items()}
+
+    @functools.cached_property
+    def compiled(self) -> Mapping[str, Compiled]:
+        """Each rule's condition compiled for the pure-Python evaluator, by rule id."""
+        return {r.id: compiled(r.condition) for r in self.rules}
+
+    @functools.cached_property
+    def layers(self) -> tuple[tuple[Rule, ...], ...]:
+        """The rules of each stratum, in order."""
+        return tuple(tuple(r for r in self.rules if r.stratum == k) for k in range(self.strata))
+
+    def layers_on(self, on: dt.date) -> tuple[tuple[Rule, ...], ...]:
+        """The rules of each stratum that are in force on a date (cached per date)."""
+        cache: dict[dt.date, tuple[tuple[Rule, ...], ...]] = self._layers_cache
+        found = cache.get(on)
+        if found is None:
+            if len(cache) > 4096:  # a date sweep must not grow the cache without bound
+                cache.clear()
+            found = cache[on] = tuple(tuple(r for r in layer if r.in_force(on))
+                                      for layer in self.layers)
+        return found
+
+    @functools.cached_property
+    def _layers_cache(self) -> dict[dt.date, tuple[tuple[Rule, ...], ...]]:
+        return {}
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (KeyError if absent)."""
+        return self.by_id[rule_id]
+
+    def fact_specs(self) -> Mapping[str, FactSpec]:
+        """Every fact a condition in this pack may read."""
+        specs = dict(case_facts())
+        specs["as_of"] = FactSpec(name="as_of", info=TypeInfo(FactKind.DATE),
+                                  description="The date the law is applied at.", derived=True)
+        specs.update({d.name: d.spec() for d in self.derived})
+        return specs
+
+
+def merge_derivations(
+    rules: Iterable[Rule],
+) -> tuple[dict[str, Literal], list[tuple[str, tuple[str, ...]]]]:
+    """Combine the values derived by fired rules.
+
+    On disagreement the rule of the lowest stratum, then the lowest id, wins (a fact derived
+    in a lower stratum has already been read by higher ones). Returns the values and, for
+    each fact derived with different values, the rule ids involved.
+    """
+    by_fact: dict[str, list[tuple[str, Literal]]] = {}
+    for rule in sorted(rules, key=lambda r: (r.stratum, r.id)):
+        for name, value in rule.derive.items():
+            by_fact.setdefault(name, []).append((rule.id, value))
+    values: dict[str, Literal] = {}
+    conflicts: list[tuple[str, tuple[str, ...]]] = []
+    for name, pairs in sorted(by_fact.items()):
+        values[name] = pairs[0][1]
+        if len({repr(v) for _, v in pairs}) > 1:
+            conflicts.append((name, tuple(r for r, _ in pairs)))
+    return values, conflicts

@@ -1,0 +1,143 @@
+"""Advice as a self-contained HTML page (no scripts, no external files), or a fragment for
+Jupyter. Same sections as the text report: summary, form and route, why, why not, risks,
+assumptions and unknowns, sources; the full depth adds the audit trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, TraceStep
+
+from .text import headline, sources
+
+__all__ = ["render_html"]
+
+_CSS = """
+body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.3em .5em;
+text-align:left;vertical-align:top}th{background:#f4f4f4}.muted{color:#666}
+.sev-critical,.sev-high{color:#a00;font-weight:bold}.sev-medium{color:#a60}
+.fired{background:#eef8ee}.analysis{font-style:italic;color:#555}code{font-size:.9em}
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value))
+
+
+def _section(title: str, body: Iterable[str]) -> str:
+    return f"<h2>{_e(title)}</h2>\n" + "\n".join(body)
+
+
+def _why(advice: Advice, steps: dict[str, TraceStep]) -> list[str]:
+    rows = []
+    for option in advice.ranking:
+        if option.status in (FormStatus.RECOMMENDED, FormStatus.TIED):
+            items = "".join(f"<li>[{_e(r)}] {_e(steps[r].title)}"
+                            + (' <span class="analysis">(analysis)</span>' if steps[r].analysis
+                               else "") + "</li>" for r in option.favoured_by)
+            rows.append(f"<p><b>{_e(option.name)}</b> (score {option.score})</p><ul>{items}</ul>")
+    return rows or ["<p class='muted'>No rule favours a form on the facts given.</p>"]
+
+
+def _why_not(advice: Advice, steps: dict[str, TraceStep]) -> list[str]:
+    rows = ["<table><tr><th>Form</th><th>Standing</th><th>Because</th></tr>"]
+    for option in advice.ranking:
+        if option.status in (FormStatus.RECOMMENDED, FormStatus.TIED):
+            continue
+        if option.excluded_by:
+            because = "<br>".join(f"[{_e(r)}] {_e(steps[r].title)}" for r in option.excluded_by)
+        else:
+            because = f"outranked (score {option.score})"
+        rows.append(f"<tr><td>{_e(option.name)}</td><td>{_e(option.status.value)}</td>"
+                    f"<td>{because}</td></tr>")
+    rows.append("</table>")
+    return rows
+
+
+def _route(advice: Advice) -> list[str]:
+    proc = advice.procurement
+    out = [f"<p>Regime: <b>{_e(proc.regime or 'not determined')}</b></p>"]
+    if proc.recommended_route:
+        route = proc.route(proc.recommended_route)
+        out.append(f"<p>Recommended route: <b>{_e(route.name)}</b> "
+                   f"({_e(route.status.value.replace('_', ' '))})</p>")
+        if route.steps:
+            out.append("<ol>" + "".join(f"<li>{_e(s.text)} <span class='muted'>"
+                                        f"[{_e(s.rule_id)}]</span></li>" for s in route.steps)
+                       + "</ol>")
+    elif proc.note:
+        out.append(f"<p>{_e(proc.note)}</p>")
+    out.append("<table><tr><th>Route</th><th>Status</th><th>Rules</th></tr>")
+    for route in proc.routes:
+        if route.status is RouteStatus.UNDETERMINED:
+            continue
+        rules = route.excluded_by if route.status is RouteStatus.NOT_AVAILABLE \
+            else route.favoured_by
+        out.append(f"<tr><td>{_e(route.name)}</td><td>{_e(route.status.value)}</td>"
+                   f"<td>{_e(', '.join(rules))}</td></tr>")
+    out.append("</table>")
+    return out
+
+
+def _risks(advice: Advice) -> list[str]:
+    if not advice.risks:
+        return ["<p class='muted'>No risks flagged.</p>"]
+    rows = ["<table><tr><th>Severity</th><th>Risk</th><th>Mitigation</th></tr>"]
+    for risk in advice.risks:
+        rows.append(f"<tr><td class='sev-{risk.severity.value}'>{_e(risk.severity.value)}</td>"
+                    f"<td>[{_e(risk.rule_id)}] {_e(risk.title)}</td>"
+                    f"<td>{_e(risk.mitigation)}</td></tr>")
+    rows.append("</table>")
+    return rows
+
+
+def _trace(advice: Advice) -> list[str]:
+    rows = ["<table><tr><th>Rule</th><th>Outcome</th><th>Facts read</th><th>Law</th></tr>"]
+    for step in advice.trace:
+        css = " class='fired'" if step.outcome is Outcome.FIRED else ""
+        tests = "<br>".join(f"<code>{_e(t.test)}</code>: "
+                            f"{_e({True: 'yes', False: 'no', None: 'unknown'}[t.result])} "
+                            f"(value {_e('unknown' if t.value is None else t.value)})"
+                            for t in step.tests)
+        law = "<br>".join(f"<a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a>"
+                          for r in step.references)
+        title = _e(step.title) + (" <span class='analysis'>(analysis)</span>"
+                                  if step.analysis else "")
+        rows.append(f"<tr{css}><td>{_e(step.rule_id)}: {title}</td>"
+                    f"<td>{_e(step.outcome.value)}</td><td>{tests}</td><td>{law}</td></tr>")
+    rows.append("</table>")
+    return rows
+
+
+def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) -> str:
+    """A self-contained HTML page (or a fragment for a notebook)."""
+    steps = {s.rule_id: s for s in advice.trace}
+    name = advice.case.name or "unnamed case"
+    parts = [f"<h1>formselect advice: {_e(name)}</h1>",
+             f"<p class='muted'>As at {_e(advice.as_of.isoformat())}. Rules "
+             f"{_e(advice.rules_version)}; formselect {_e(advice.formselect_version)}. "
+             "Decision support, not legal advice.</p>",
+             _section("Summary", [f"<p><b>{_e(headline(advice))}</b></p>"] +
+                      [f"<p>{_e(n)}</p>" for n in advice.notes]),
+             _section("Assumptions and unknowns",
+                      ["<ul>" + "".join(f"<li><code>{_e(f)}</code></li>"
+                                        for f in advice.unknown_facts) + "</ul>"]
+                      if advice.unknown_facts else ["<p>No fact the rules needed is missing.</p>"]),
+             _section("Why this form", _why(advice, steps)),
+             _section("Why not the others", _why_not(advice, steps)),
+             _section("Procurement route", _route(advice)),
+             _section("Risks and mitigations", _risks(advice)),
+             _section("Sources", ["<ul>" + "".join(
+                 f"<li><a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a></li>"
+                 for r in sources(advice, depth == "full")) + "</ul>"])]
+    if depth == "full":
+        parts.append(_section("Audit trace", _trace(advice)))
+    body = "\n".join(parts)
+    if fragment:
+        return f"<div class='formselect'>{body}</div>"
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>formselect advice: {_e(name)}</title><style>{_CSS}</style></head>"
+            f"<body>\n{body}\n</body></html>\n")
