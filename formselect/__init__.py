@@ -7,23 +7,25 @@ Decision support, not legal advice. Start with :func:`advise`::
 """
 
 import importlib
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import report
 from .advice import (
     Advice,
     Certainty,
+    Comparison,
     FormStatus,
     OpenPoint,
     OptionScore,
     Outcome,
-    Procurement,
+    ProcurementAdvice,
     RiskItem,
     RouteAdvice,
     RouteStatus,
     Status,
     StepItem,
-    Test,
     TraceStep,
     register_readers,
 )
@@ -33,11 +35,20 @@ from .case.model import Case, Membership, Money, Ownership, Service, Transfer
 from .case.model import Procurement as ProcurementFacts
 from .case.vocabulary import case_facts
 from .decide import Standing
+from .deprecated import install, renamed
 from .engine import Backend
-from .errors import CaseError, EngineError, FormselectError, Problem, RulePackError
+from .errors import (
+    CaseError,
+    EngineError,
+    FormselectError,
+    Problem,
+    ProblemsError,
+    RulePackError,
+)
 from .pack.model import Pack, Reference, Rule, Severity
 from .report.dot import to_dot
 from .report.frames import trace_frame
+from .report.html import render_html
 from .report.json import advice_from_json, advice_to_dict, advice_to_json
 from .report.text import render_markdown, render_text
 
@@ -47,14 +58,12 @@ if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` 
     from .explain.questions import Interview, Question, next_questions
     from .explain.whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
     from .explain.whynot import Blocker, Change, Counterfactual, WhyNot, why_not
-    from .report.html import render_html
     from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
 
 _LAZY = {
     "batch.run": ("BatchResult", "BatchRow", "advise_many", "advise_stream"),
     "batch.grid": ("GridTable", "grid"),
     "explain.questions": ("Interview", "Question", "next_questions"),
-    "report.html": ("render_html",),
     "scenarios": ("Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
                   "run_scenarios"),
     "explain.whatif": ("AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"),
@@ -64,10 +73,11 @@ _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names
 
 
 def __getattr__(name: str) -> object:
-    """Load the batch, scenario, explanation and report modules on first use (PEP 562)."""
+    """Load the batch, scenario and explanation modules on first use (PEP 562); the old
+    names ``Test`` and ``Procurement`` still work, with a DeprecationWarning."""
     module = _LAZY_NAMES.get(name)
     if module is None:
-        raise AttributeError(f"module 'formselect' has no attribute {name!r}")
+        return renamed(__name__, name)
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
@@ -84,14 +94,7 @@ class _Readers:
         return _lazy("what_if")(advice, changes)  # type: ignore[no-any-return]
 
     def render(self, advice: Advice, fmt: str, depth: str) -> str:
-        renderers: dict[str, Callable[[], str]] = {
-            "text": lambda: render_text(advice, depth),
-            "markdown": lambda: render_markdown(advice, depth),
-            "html": lambda: _lazy("render_html")(advice, depth),
-            "json": lambda: advice_to_json(advice)}
-        if fmt not in renderers:
-            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(renderers)}")
-        return renderers[fmt]()
+        return report.render(advice, fmt, depth)
 
     def to_dot(self, advice: Advice) -> str:
         return to_dot(advice)
@@ -100,7 +103,7 @@ class _Readers:
         return trace_frame(advice)
 
     def html_fragment(self, advice: Advice) -> str:
-        return _lazy("render_html")(advice, fragment=True)  # type: ignore[no-any-return]
+        return render_html(advice, fragment=True)
 
 
 def _lazy(name: str) -> Any:
@@ -108,6 +111,8 @@ def _lazy(name: str) -> Any:
 
 
 register_readers(_Readers())
+# the old module paths (formselect.render, formselect.pack_io, ...), for one release
+install(sys.modules[__name__])
 
 
 def __dir__() -> list[str]:
@@ -127,6 +132,7 @@ __all__ = [
     "CaseError",
     "Certainty",
     "Change",
+    "Comparison",
     "Counterfactual",
     "EngineError",
     "Flip",
@@ -142,7 +148,8 @@ __all__ = [
     "Ownership",
     "Pack",
     "Problem",
-    "Procurement",
+    "ProblemsError",
+    "ProcurementAdvice",
     "ProcurementFacts",
     "Question",
     "Reference",
@@ -159,7 +166,6 @@ __all__ = [
     "Status",
     "StepItem",
     "SweepRow",
-    "Test",
     "TraceStep",
     "Transfer",
     "WhyNot",

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import attrs
 
 from .case.model import Case
+from .deprecated import renamed
 from .errors import FormselectError
 from .pack.model import Pack, Reference, Severity
 
@@ -25,18 +26,18 @@ __all__ = [
     "Advice",
     "AdviceReaders",
     "Certainty",
+    "Comparison",
     "FormStatus",
     "OpenPoint",
     "OptionScore",
     "Outcome",
-    "Procurement",
+    "ProcurementAdvice",
     "RiskItem",
     "RouteAdvice",
     "RouteStatus",
     "Standing",
     "Status",
     "StepItem",
-    "Test",
     "TraceStep",
     "register_readers",
 ]
@@ -80,7 +81,7 @@ class Outcome(StrEnum):
 
 
 @attrs.frozen
-class Test:
+class Comparison:
     """One comparison in a rule's condition, with the case's value and its result."""
 
     test: str
@@ -98,7 +99,7 @@ class TraceStep:
     title: str
     outcome: Outcome
     when: str
-    tests: tuple[Test, ...]
+    tests: tuple[Comparison, ...]
     conclusion: str
     explanation: str
     references: tuple[Reference, ...]
@@ -168,7 +169,7 @@ class RouteAdvice:
 
 
 @attrs.frozen
-class Procurement:
+class ProcurementAdvice:
     """How the public body can lawfully award the first contract."""
 
     regime: str | None
@@ -214,7 +215,7 @@ class Advice:
     ranking: tuple[OptionScore, ...]
     risks: tuple[RiskItem, ...]
     steps: tuple[StepItem, ...]
-    procurement: Procurement
+    procurement: ProcurementAdvice
     certainty: Certainty
     derived: Mapping[str, object]
     unknown_facts: tuple[str, ...]
@@ -296,7 +297,7 @@ class Standing:
     ranking: tuple[OptionScore, ...]
     risks: tuple[RiskItem, ...]
     steps: tuple[StepItem, ...]
-    procurement: Procurement
+    procurement: ProcurementAdvice
     fired: tuple[str, ...] = ()  # rule ids, in pack order
     derived: Mapping[str, object] = attrs.field(factory=dict)
 
@@ -348,3 +349,8 @@ def _readers() -> AdviceReaders:
     if not _READERS:  # formselect/__init__.py registers them whenever this module loads
         raise FormselectError("no Advice readers are registered; import formselect")
     return _READERS[0]
+
+
+def __getattr__(name: str) -> object:
+    """``Test`` and ``Procurement``, the old names of two classes (deprecated)."""
+    return renamed(__name__, name)

@@ -14,7 +14,7 @@ from .advice import Advice
 from .case.io import case_from_dict, load_case
 from .case.model import Case
 from .decide import Standing, decide, standing
-from .engine import Backend, evaluate
+from .engine import BACKENDS, Backend, evaluate
 from .errors import FormselectError
 from .pack.builtin import builtin_rules_dir
 from .pack.load import load_pack
@@ -135,9 +135,8 @@ def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
     return standing(pack, evaluate(pack, the_case, day, _backend(backend)))
 
 
-def _backend(name: Backend | str) -> Backend:
-    try:
-        return Backend(name)
-    except ValueError:
+def _backend(name: Backend | str) -> str:
+    if name not in BACKENDS:
         raise FormselectError(f"backend {name!r} is not known; expected one of "
-                              + ", ".join(repr(str(b)) for b in Backend)) from None
+                              + ", ".join(repr(str(b)) for b in BACKENDS))
+    return name

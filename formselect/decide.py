@@ -13,17 +13,17 @@ import attrs
 
 from .advice import (
     Advice,
+    Comparison,
     FormStatus,
     OptionScore,
     Outcome,
-    Procurement,
+    ProcurementAdvice,
     RiskItem,
     RouteAdvice,
     RouteStatus,
     Standing,
     Status,
     StepItem,
-    Test,
     TraceStep,
 )
 from .case.io import json_value
@@ -76,7 +76,7 @@ def _trace(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[TraceSte
     for seq, rule in enumerate(pack.rules, 1):
         condition = conditions[rule.id]
         results = condition.results(view)
-        tests = tuple(Test(text, atom.fact, shown.get(key), result)
+        tests = tuple(Comparison(text, atom.fact, shown.get(key), result)
                       for text, atom, key, result in zip(condition.texts, condition.atoms,
                                                          condition.keys, results, strict=True))
         if not rule.in_force(as_of):
@@ -153,7 +153,7 @@ def _steps(fired: Sequence[Rule]) -> tuple[StepItem, ...]:
 
 
 def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
-            risks: Sequence[RiskItem], steps: Sequence[StepItem]) -> Procurement:
+            risks: Sequence[RiskItem], steps: Sequence[StepItem]) -> ProcurementAdvice:
     tally = _tally(pack.routes, fired)
     routes = []
     for option in pack.routes:
@@ -189,7 +189,7 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
                    if usable else "; the available routes are still undetermined."))
     order = list(RouteStatus)
     routes.sort(key=lambda r: (r.id != recommended, order.index(r.status), -r.score, r.id))
-    return Procurement(None, recommended, tuple(routes), note)
+    return ProcurementAdvice(None, recommended, tuple(routes), note)
 
 
 def standing(pack: Pack, evaluation: Evaluation) -> Standing:

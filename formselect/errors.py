@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from .deprecated import renamed
+
 __all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "ProblemsError",
            "RulePackError", "Shown",
            "did_you_mean"]
@@ -97,3 +99,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
         tail = word.rpartition(".")[2]
         matches = [c for c in pool if c.rpartition(".")[2] == tail][:1]
     return f"did you mean {matches[0]!r}?" if matches else ""
+
+
+def __getattr__(name: str) -> object:
+    """``_ProblemsError``, the old name of :class:`ProblemsError` (deprecated)."""
+    return renamed(__name__, name)

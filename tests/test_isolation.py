@@ -45,6 +45,7 @@ from formselect.engine import durable as _durable
 from formselect.errors import CaseError, EngineError, FormselectError
 from formselect.pack.load import load_pack
 from formselect.pack.model import Option, Pack, Reference, Rule
+from tests.strategies import literal_hints
 
 from .conftest import BUILTIN_RULES, MINI_PACK, REPO
 from .reliability.generate import Item, fuzz_item, valid_case
@@ -69,8 +70,6 @@ def pack_for(index: int) -> Pack:
 @cache
 def hints() -> dict[str, Any]:
     """Literal hints of the built-in pack (steer cases towards its rules)."""
-    from .strategies import literal_hints
-
     return literal_hints(builtin_pack())
 
 

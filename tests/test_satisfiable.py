@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formselect.api import builtin_pack
+from formselect.case.kinds import FactKind
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.kleene import truth
 from formselect.conditions.satisfiable import (
@@ -26,6 +27,7 @@ from formselect.conditions.satisfiable import (
 )
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not, parse
 from formselect.engine.view import case_view
+from formselect.pack.model import DerivedFact
 
 from .strategies import as_of_dates, cases, typed_conditions
 
@@ -173,9 +175,6 @@ class TestImpossibility:
 
 def builtin_pack_fact_spec(name: str) -> Any:
     """A derived true/false fact's spec."""
-    from formselect.case.kinds import FactKind
-    from formselect.pack.model import DerivedFact
-
     return DerivedFact(name, FactKind.BOOL).spec()
 
 

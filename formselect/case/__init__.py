@@ -3,6 +3,8 @@
 The first stage: a case file, dict or :class:`Case` comes in; ``engine.view`` reads it next.
 """
 
+from formselect.deprecated import moved_attribute
+
 from .model import (
     Case,
     Membership,
@@ -24,3 +26,8 @@ __all__ = [
     "Transfer",
     "cross_field_problems",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A name the old ``formselect.case`` module held, from ``case.model`` (deprecated)."""
+    return moved_attribute(__name__, name)

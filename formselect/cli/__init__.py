@@ -5,7 +5,8 @@ in error, or a scenario that failed; 2 bad usage; 3 engine failure.
 
 Each command is a parser (``_parser``) and a handler (``_handlers``) returning the text for
 standard output, or the text and an exit code. ``batch`` and ``test`` live in their own
-modules (``batch_cli``, ``scenarios_cli``) and are wired in here.
+modules (``cli/batch.py``, ``cli/scenarios.py``, ``cli/interview.py``) and are wired in
+here; options they share are in ``cli/options.py``.
 """
 
 from __future__ import annotations
@@ -15,22 +16,20 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from formselect.api import advise, builtin_pack, load_rules, version
+from formselect.api import advise, load_rules, version
 from formselect.errors import EngineError, FormselectError, ProblemsError, did_you_mean
-from formselect.pack.model import Pack
+from formselect.report import FORMATS, render
 
 from . import batch as batch_cli
 from . import interview as interview_cli
 from . import scenarios as scenarios_cli
+from .options import chosen_pack, date_argument, rules_options
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
 
 Handler = Callable[[argparse.Namespace], "str | tuple[str, int]"]
-
-
-_date = interview_cli.date_argument  # one reading of --as-of for every command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,45 +41,32 @@ def _parser() -> argparse.ArgumentParser:
 
     adv = commands.add_parser("advise", help="advise on a case file")
     adv.add_argument("case", type=Path, help="case file (.toml or .json)")
-    adv.add_argument("--as-of", type=_date, help="date the law is applied (default: the "
+    adv.add_argument("--as-of", type=date_argument, help="date the law is applied (default: the "
                      "case's own as_of, then its procurement.start_date)")
-    adv.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    adv.add_argument("--format", choices=tuple(FORMATS), default="text")
     adv.add_argument("--depth", choices=("summary", "full"), default="summary",
                      help="full adds the audit trace of every rule")
-    _rules_options(adv)
+    rules_options(adv)
 
     rules = commands.add_parser("rules", help="list, show or check rule packs")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     listing = rule_commands.add_parser("list", help="list the rules")
-    _rules_options(listing)
+    rules_options(listing)
     show = rule_commands.add_parser("show", help="show one rule")
     show.add_argument("rule_id")
-    _rules_options(show)
+    rules_options(show)
     check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
     check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
 
-    batch_cli.add_parser(commands, _rules_options, _date)
-    scenarios_cli.add_parser(commands, _rules_options)
+    batch_cli.add_parser(commands)
+    scenarios_cli.add_parser(commands)
     interview_cli.add_parser(commands)
     return parser
 
 
-def _rules_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", type=Path, action="append", default=[], metavar="PATH",
-                        help="extra rule file or folder (repeatable)")
-    parser.add_argument("--replace-rules", action="store_true",
-                        help="use only the --rules packs, not the built-in one")
-
-
-def _pack(args: argparse.Namespace) -> Pack:
-    if args.rules or args.replace_rules:
-        return load_rules(*args.rules, builtin=not args.replace_rules)
-    return builtin_pack()
-
-
 def _advise(args: argparse.Namespace) -> str:
-    advice = advise(args.case, as_of=args.as_of, rules=_pack(args))
-    return advice.render(args.format, args.depth)
+    advice = advise(args.case, as_of=args.as_of, rules=chosen_pack(args))
+    return render(advice, args.format, args.depth)
 
 
 def _rules(args: argparse.Namespace) -> str:
@@ -88,7 +74,7 @@ def _rules(args: argparse.Namespace) -> str:
         pack = load_rules(*args.paths, builtin=False)
         return f"ok: {len(pack.rules)} rules, {len(pack.forms)} forms, {len(pack.routes)} " \
                f"routes, {len(pack.derived)} derived facts ({pack.name}#{pack.digest})\n"
-    pack = _pack(args)
+    pack = chosen_pack(args)
     if args.rules_command == "list":
         return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
                        for r in pack.rules)
@@ -113,9 +99,9 @@ def _handlers() -> dict[str, Handler]:
     return {
         "advise": _advise,
         "rules": _rules,
-        "batch": lambda args: batch_cli.run(args, _pack(args)),
+        "batch": lambda args: batch_cli.run(args, chosen_pack(args)),
         "test": lambda args: scenarios_cli.run(
-            args, _pack(args) if args.rules or args.replace_rules else None),
+            args, chosen_pack(args) if args.rules or args.replace_rules else None),
         "interview": interview_cli.run,
     }
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +26,8 @@ from formselect.batch.run import PARALLEL_MIN, advise_stream, local_processes, o
 from formselect.errors import FormselectError
 from formselect.pack.model import Pack
 
+from .options import date_argument, rules_options
+
 __all__ = ["add_parser", "run"]
 
 MAX_ERROR_LINES = 20  # per run on stderr; the output's error column has every one
@@ -34,9 +35,7 @@ EXIT_OK, EXIT_ROWS = 0, 1
 EXIT_INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-               rules_options: Callable[[argparse.ArgumentParser], None],
-               date: Callable[[str], dt.date]) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``batch`` command."""
     parser = commands.add_parser(
         "batch", help="advise on many cases (CSV, JSONL or a folder of case files)",
@@ -49,7 +48,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                         help="output file (.csv or .jsonl), or - for standard output")
     parser.add_argument("--format", choices=("csv", "jsonl"),
                         help="output format (default: from OUTPUT's suffix, else csv)")
-    parser.add_argument("--as-of", type=date, help="date the law is applied, for rows "
+    parser.add_argument("--as-of", type=date_argument, help="date the law is applied, for rows "
                         "without an as_of column value (default: each case's "
                         "procurement.start_date)")
     parser.add_argument("-j", "--processes", type=_positive, metavar="N",

@@ -15,16 +15,9 @@ from formselect.case.model import Case
 from formselect.explain.questions import Interview, Question
 from formselect.report.text import render_text
 
+from .options import date_argument
+
 __all__ = ["add_parser", "run"]
-
-
-def date_argument(text: str) -> dt.date:
-    """A command-line date (YYYY-MM-DD), or argparse's error naming the text."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") \
-            from None
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

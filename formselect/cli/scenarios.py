@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from formselect.errors import FormselectError
 from formselect.pack.model import Pack
 from formselect.scenarios import load_scenarios, run_scenario, scenario_files
 
+from .options import rules_options
+
 __all__ = ["add_parser", "run"]
 
 LABELS = {"failed": "FAIL", "error": "ERROR", "passed": "PASS"}
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-               rules_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``test`` command."""
     parser = commands.add_parser(
         "test", help="run golden scenario files (expected outcomes in TOML)",

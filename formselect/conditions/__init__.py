@@ -4,6 +4,8 @@ Rule files' ``when`` text is parsed here (never evaluated as Python); ``pack`` l
 with the parsed conditions, and ``engine`` evaluates them.
 """
 
+from formselect.deprecated import moved_attribute
+
 from .syntax import (
     MAX_ATOMS,
     MAX_DEPTH,
@@ -35,3 +37,9 @@ __all__ = [
     "facts_read",
     "parse",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A name the old ``formselect.conditions`` module held, from ``conditions.syntax``
+    (deprecated)."""
+    return moved_attribute(__name__, name)

@@ -1,14 +1,16 @@
-"""Evaluate a pack on a case: the durable_rules engine, or the pure-Python evaluator.
+"""Run a pack on a case: the durable_rules engine (``durable``) or the pure-Python evaluator
+(``python``), chosen in the :data:`BACKENDS` table.
 
-Both backends produce the same :class:`Evaluation` (the differential tests check this).
-The engine is the default; the evaluator explains rules that did not fire and serves as the
-oracle.
+Reads a checked pack (``pack``) and the case's fact view (``view``); ``decide`` reads the
+:class:`Evaluation`. Both backends produce the same evaluation (the differential tests check
+this). The engine is the default; the evaluator explains rules that did not fire and serves
+as the oracle.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
 import attrs
@@ -17,15 +19,14 @@ from formselect.case.model import Case
 from formselect.conditions.syntax import Literal
 from formselect.pack.model import Pack, merge_derivations
 
-from . import durable as _durable
-from .durable import engine_message
+from . import durable, python
 from .view import case_view
 
-__all__ = ["Backend", "Evaluation", "evaluate", "merge_derivations"]
+__all__ = ["BACKENDS", "Backend", "Evaluation", "Run", "evaluate", "merge_derivations"]
 
 
 class Backend(StrEnum):
-    """Which evaluator runs the rules."""
+    """The built-in evaluators (any name in :data:`BACKENDS` is accepted)."""
 
     DURABLE = "durable"
     PYTHON = "python"
@@ -48,23 +49,19 @@ def _finish(pack: Pack, fired: Iterable[str], view: dict[str, object]) -> Evalua
     return Evaluation(fired_set, values, tuple(conflicts), {**view, **values})
 
 
-def _python(pack: Pack, view: dict[str, object], as_of: dt.date) -> Evaluation:
-    current = dict(view)
-    fired: list[str] = []
-    conditions = pack.compiled
-    for rules in pack.layers_on(as_of):
-        now = [r for r in rules if conditions[r.id].truth(current) is True]
-        fired += [r.id for r in now]
-        values, _ = merge_derivations(now)
-        # a fact derived in a lower stratum keeps its value (the engine does the same)
-        current.update({k: v for k, v in values.items() if k not in current})
-    return _finish(pack, fired, view)
+Run = Callable[[Pack, Mapping[str, object], dt.date], Iterable[str]]
+
+BACKENDS: dict[str, Run] = {
+    Backend.DURABLE: durable.fire,
+    Backend.PYTHON: python.fire,
+}
+"""Each backend by name: the pack, the case's fact view and the date in; the ids of the rules
+that fired out. A new engine is one new module and one line here; ``advise(...,
+backend="name")`` then finds it (:class:`Backend` names the built-in two)."""
 
 
 def evaluate(pack: Pack, case: Case, as_of: dt.date,
-             backend: Backend = Backend.DURABLE) -> Evaluation:
+             backend: Backend | str = Backend.DURABLE) -> Evaluation:
     """Run the pack on the case as at ``as_of``."""
     view = case_view(case, as_of)
-    if backend is Backend.PYTHON:
-        return _python(pack, view, as_of)
-    return _finish(pack, _durable.run(pack, engine_message(view)), view)
+    return _finish(pack, BACKENDS[backend](pack, view, as_of), view)

@@ -42,7 +42,7 @@ from formselect.pack.schema import RawRule
 __all__ = ["MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
            "MAX_RULES_PER_NODE", "DurableRun", "compile_condition", "engine_key",
            "engine_keys_needed", "engine_limit_problem", "engine_message", "engine_shape_problems",
-           "engine_value", "pack_size_problems", "run"]
+           "engine_value", "fire", "pack_size_problems", "run"]
 
 _ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
 
@@ -323,6 +323,12 @@ class _Adapter:
 
 _ADAPTER = _Adapter()
 os.register_at_fork(after_in_child=_ADAPTER.after_fork)
+
+
+def fire(pack: Pack, view: Mapping[str, object], as_of: dt.date) -> list[str]:
+    """The backend: the ids of the rules that fire for a case's fact view (``as_of`` travels
+    inside the view, where each rule's validity pattern reads it)."""
+    return run(pack, engine_message(view))
 
 
 def run(pack: Pack, message: Mapping[str, object]) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
+import tomli_w
 
 from formselect.advice import RouteStatus
 from formselect.api import CaseLike, DateLike, RulesLike, resolve_as_of, resolve_case, resolve_rules
@@ -209,8 +210,6 @@ class Interview:
 
     def save(self, path: str | Path) -> None:
         """Write the answers as a case file; "don't know" answers are kept as "unknown"."""
-        import tomli_w
-
         data = case_to_dict(self.case)
         for fact in sorted(self.dont_know):
             section, _, name = fact.partition(".")

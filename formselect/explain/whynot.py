@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, Test
+from formselect.advice import Advice, Comparison, FormStatus, Outcome, RouteStatus
 from formselect.api import builtin_pack
 from formselect.case.model import Case
 from formselect.decide import Standing, json_value
@@ -32,18 +32,18 @@ class Blocker:
     rule_id: str
     title: str
     effect: str  # "excludes it", "favours <other> (+w)", "would favour it but is not met"
-    tests: tuple[Test, ...]  # each comparison with the case's value and whether it held
+    tests: tuple[Comparison, ...]  # each comparison with the case's value and whether it held
     references: tuple[Reference, ...]
     analysis: bool = False
     fired: bool = True  # False for a rule that would help the option but did not fire
 
     @property
-    def failing(self) -> tuple[Test, ...]:
+    def failing(self) -> tuple[Comparison, ...]:
         """The comparisons that did not hold (False) or could not be decided (None)."""
         return tuple(t for t in self.tests if t.result is not True)
 
     @property
-    def held(self) -> tuple[Test, ...]:
+    def held(self) -> tuple[Comparison, ...]:
         """The comparisons that held."""
         return tuple(t for t in self.tests if t.result is True)
 

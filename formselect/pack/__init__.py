@@ -3,6 +3,8 @@
 Reads ``case`` (the fact vocabulary) and ``conditions``; ``engine`` runs the pack it makes.
 """
 
+from formselect.deprecated import moved_attribute
+
 from .model import (
     DerivedFact,
     Option,
@@ -26,3 +28,8 @@ __all__ = [
     "Step",
     "merge_derivations",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A name the old ``formselect.pack`` module held, from ``pack.model`` (deprecated)."""
+    return moved_attribute(__name__, name)

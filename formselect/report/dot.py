@@ -49,7 +49,7 @@ def to_dot(advice: Advice) -> str:
 def to_svg(advice: Advice) -> str:
     """The DOT graph rendered as SVG (needs ``pip install graphviz`` and Graphviz itself)."""
     try:
-        import graphviz  # type: ignore[import-not-found]
+        import graphviz  # type: ignore[import-not-found]  # noqa: PLC0415 (optional)
     except ImportError:
         raise FormselectError("to_svg needs the optional graphviz package: "
                               "pip install 'formselect[graphviz]'") from None

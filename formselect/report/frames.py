@@ -12,7 +12,7 @@ __all__ = ["ranking_frame", "trace_frame"]
 
 def _pandas() -> Any:
     try:
-        import pandas  # type: ignore[import-untyped]
+        import pandas  # type: ignore[import-untyped]  # noqa: PLC0415 (optional)
     except ImportError:
         raise FormselectError("this needs the optional pandas package: "
                               "pip install 'formselect[pandas]'") from None

@@ -15,7 +15,7 @@ from formselect.case.model import Case
 from formselect.decide import json_value
 from formselect.errors import FormselectError
 
-__all__ = ["advice_from_json", "advice_to_dict", "advice_to_json"]
+__all__ = ["advice_from_json", "advice_to_dict", "advice_to_json", "render_json"]
 
 
 def _converter() -> cattrs.Converter:
@@ -47,6 +47,11 @@ def advice_to_json(advice: Advice, indent: int | None = 2) -> str:
     """The advice as JSON text (keys sorted, so equal advice gives byte-identical text)."""
     return json.dumps(advice_to_dict(advice), indent=indent, sort_keys=True,
                       ensure_ascii=False) + "\n"
+
+
+def render_json(advice: Advice, depth: str = "full") -> str:
+    """The advice as JSON, the report format: always all of it, whatever the depth."""
+    return advice_to_json(advice)
 
 
 def advice_from_json(text: str) -> Advice:
