@@ -19,8 +19,7 @@ from formselect.conditions.kleene import (
 )
 from formselect.conditions.syntax import Condition, parse
 from formselect.engine.view import case_view, years_between
-
-from .strategies import as_of_dates, cases, typed_conditions
+from tests.strategies import as_of_dates, cases, typed_conditions
 
 T, F, U = True, False, None
 

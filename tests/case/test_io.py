@@ -30,9 +30,8 @@ from formselect.case.io import (
 from formselect.case.model import Case, Money, Ownership, Procurement, Service, Transfer
 from formselect.case.vocabulary import SECTIONS, case_facts
 from formselect.errors import CaseError
-
-from .conftest import BAD_CASES
-from .strategies import case_dicts, cases, invalid_case_dicts
+from tests.conftest import BAD_CASES
+from tests.strategies import case_dicts, cases, invalid_case_dicts
 
 FIELD_NAMES = sorted({name.partition(".")[2] for name in case_facts()})
 ENUM_VALUES = sorted({v for spec in case_facts().values() for v in spec.values})

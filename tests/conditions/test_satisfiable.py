@@ -28,8 +28,7 @@ from formselect.conditions.satisfiable import (
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not, parse
 from formselect.engine.view import case_view
 from formselect.pack.model import DerivedFact
-
-from .strategies import as_of_dates, cases, typed_conditions
+from tests.strategies import as_of_dates, cases, typed_conditions
 
 FROM, UNTIL = dt.date(2006, 1, 1), dt.date(2014, 12, 31)
 SPECS = {**case_facts()}

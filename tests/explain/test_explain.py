@@ -9,7 +9,7 @@ import pytest
 
 import formselect as fs
 
-PACK_DIR = Path(__file__).parent / "packs" / "advice"
+PACK_DIR = Path(__file__).resolve().parents[1] / "packs" / "advice"
 AS_OF = dt.date(2020, 6, 1)
 STAFF_LED = {"ownership": {"employee_pct": 60},
              "procurement": {"term_years": 3, "value_gbp_inc_vat": 200_000}}

@@ -10,7 +10,7 @@ from formselect import CaseError, grid
 from formselect.pack.load import load_pack
 from formselect.pack.model import Pack
 
-BATCH_PACK = Path(__file__).resolve().parent / "packs" / "batch"
+BATCH_PACK = Path(__file__).resolve().parents[1] / "packs" / "batch"
 BASE = {"name": "Base", "ownership": {"board_control": "employees"},
         "procurement": {"value_gbp_inc_vat": 2_000_000, "start_date": "2025-03-01"}}
 

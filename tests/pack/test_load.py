@@ -15,8 +15,7 @@ from formselect.conditions.syntax import atoms, parse
 from formselect.errors import RulePackError
 from formselect.pack.load import MAX_FILE_BYTES, load_pack
 from formselect.pack.model import Pack, Severity
-
-from .conftest import BAD_PACKS, MINI_PACK
+from tests.conftest import BAD_PACKS, MINI_PACK
 
 LEGISLATION = "https://www.legislation.gov.uk/"
 STATUTE = re.compile(r"\b(Act|Regulations|Order)\b.*\b\d{4}\b|\bSI \d{4}/\d+")

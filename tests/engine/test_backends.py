@@ -22,9 +22,8 @@ from formselect.conditions.syntax import Condition
 from formselect.engine import Backend, Evaluation, evaluate
 from formselect.pack.load import load_pack
 from formselect.pack.model import Option, Pack, Reference, Rule
-
-from .conftest import MINI_PACK
-from .strategies import as_of_dates, as_of_for, cases, literal_hints, typed_conditions
+from tests.conftest import MINI_PACK
+from tests.strategies import as_of_dates, as_of_for, cases, literal_hints, typed_conditions
 
 
 def both(pack: Pack, case: Case, as_of: dt.date) -> tuple[Evaluation, Evaluation]:

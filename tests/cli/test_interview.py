@@ -14,7 +14,7 @@ import pytest
 
 import formselect
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EPIC = REPO / "examples" / "epic_cic_kensington.toml"
 
 
