@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_readme_fact_vocabulary_matches_the_model() -> None:
-    """The README's fact table is exactly the one generated from formselect/case.py."""
+    """The README's fact table is exactly the one generated from formselect/case/model.py."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = re.search(r"<!-- vocabulary:start -->\n(.*?)\n<!-- vocabulary:end -->", readme,
                       re.S)

@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import formselect
 from formselect.case.model import Case, Money, Ownership, Procurement, Service, Transfer
 from formselect.conditions.syntax import Condition
-from formselect.engine import Backend, Evaluation, evaluate
+from formselect.engine import BACKENDS, Backend, Evaluation, evaluate
+from formselect.errors import FormselectError
 from formselect.pack.load import load_pack
 from formselect.pack.model import Option, Pack, Reference, Rule
 from tests.conftest import MINI_PACK
@@ -430,3 +432,24 @@ def test_far_future_date_evaluates(mini_pack: Pack, backend: Backend) -> None:
     case = Case(procurement=Procurement(start_date=dt.date(9999, 12, 31)))
 
     assert "OP-DATE-FLOAT" not in evaluate(mini_pack, case, dt.date(2021, 1, 1), backend).fired
+
+
+class TestBackendRegistry:
+    """One table of backends: the built-in names, and a new one found by name alone."""
+
+    def test_every_built_in_backend_is_registered(self) -> None:
+        """Backend names exactly the built-in entries of BACKENDS."""
+        assert {str(b) for b in Backend} == set(BACKENDS)
+
+    def test_a_registered_backend_is_found_by_name(self, mini_pack: Pack,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """A new engine is one module and one line in BACKENDS; advise finds it by name."""
+        monkeypatch.setitem(BACKENDS, "replay", BACKENDS[Backend.PYTHON])
+        case = Case(service=Service(staff_count=5))
+        expected = formselect.advise(case, "2024-03-01", mini_pack, backend="python")
+        assert expected == formselect.advise(case, "2024-03-01", mini_pack, backend="replay")
+
+    def test_an_unknown_backend_names_the_registered_ones(self) -> None:
+        """A typo is refused, listing what is registered."""
+        with pytest.raises(FormselectError, match="expected one of 'durable', 'python'"):
+            formselect.advise(Case(), "2024-03-01", backend="durabel")
