@@ -51,8 +51,9 @@ __all__ = [
 
 MAX_LENGTH = 4_000  # characters in one condition
 MAX_DEPTH = 24  # nesting of and / or / not / parentheses
-# comparisons in one condition, counting each value of an `in` list: durable_rules corrupts
-# its heap when more than 64 alternatives hold for one fact
+# comparisons in one condition, counting each value of an `in` list: a bound of the language,
+# set by the engine (durable_rules corrupts its heap when more than 64 alternatives hold for
+# one fact; see engine/durable.py, STACK_BUDGET)
 MAX_ATOMS = 48
 
 Scalar: TypeAlias = bool | int | float | str | dt.date

@@ -1,4 +1,9 @@
-"""Semantic checks on a pack's rules, in domain language, and derivation strata."""
+"""Semantic checks on a pack's rules, in domain language, and derivation strata.
+
+The one import that points up a floor: the checks ask ``engine/durable.py`` what the engine
+can hold (condition size, rules per network node), so that a pack the engine could not run
+is refused when it loads, with located problems, and the engine's limits stay in one module.
+"""
 
 from __future__ import annotations
 

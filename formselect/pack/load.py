@@ -1,8 +1,9 @@
 """Load rule packs from TOML files, reporting every problem in every file in one pass.
 
 Rule files are data: they are parsed with ``tomllib``, structured with cattrs into a raw
-schema, then checked (conditions, option ids, dates, references, derivation cycles). No
-part of a rule file is ever executed.
+schema (``schema``), then checked (``check``: conditions, option ids, dates, references,
+derivation cycles) and measured against what the engine can hold (``engine/durable.py``,
+the one upward import, as in ``check``). No part of a rule file is ever executed.
 """
 
 from __future__ import annotations
