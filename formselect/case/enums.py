@@ -16,6 +16,7 @@ __all__ = [
     "PensionScheme",
     "PlannedRoute",
     "ProfitDistribution",
+    "ReservedProvision",
     "ServiceCategory",
 ]
 
@@ -118,6 +119,14 @@ class PlannedRoute(StrEnum):
     PSR_MOST_SUITABLE_PROVIDER = "psr_most_suitable_provider"
     PSR_COMPETITIVE = "psr_competitive"
     BELOW_THRESHOLD = "below_threshold"
+
+
+class ReservedProvision(StrEnum):
+    """The provision an earlier reserved contract was awarded under (the s.33 cool-off counts
+    only contracts awarded in reliance on s.33: Procurement Act 2023 s.33(7)(c))."""
+
+    REG77 = "reg77"
+    S33 = "s33"
 
 
 class DirectAwardGround(StrEnum):

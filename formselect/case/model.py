@@ -26,6 +26,7 @@ from .enums import (
     PensionScheme,
     PlannedRoute,
     ProfitDistribution,
+    ReservedProvision,
     ServiceCategory,
 )
 from .kinds import check_value, converter_for, type_info
@@ -108,6 +109,12 @@ class Service:
         "(health, social, education, cultural and similar services).",
         "Will most of the organisation's work be health, social, education, cultural or "
         "similar public services?")
+    lighter_regime_services_predominate: bool | None = fact(
+        "In a contract that mixes services, the health, social, education, cultural and similar "
+        "services (PCR 2006 Part B; light-touch services) are worth more than the other "
+        "services, and the services more than any goods.",
+        "Are the health, social, education or similar services worth more than the other "
+        "services and any goods in the contract?")
 
 
 @attrs.frozen(field_transformer=_converters)
@@ -205,6 +212,10 @@ class Procurement:
         "Date of the last contract this authority reserved to this organisation for the same "
         "kind of services.", "When did this authority last award it a reserved contract for "
         "the same services?")
+    prior_reserved_award_provision: ReservedProvision | None = fact(
+        "The provision that last reserved contract was awarded under (PCR 2015 reg 77 or "
+        "Procurement Act 2023 s.33).", "Was that reserved contract awarded under reg 77 or "
+        "under s.33?")
     planned_route: PlannedRoute | None = fact(
         "The route the public body intends to use.", "Which award route is planned?")
     direct_award_ground: DirectAwardGround | None = fact(

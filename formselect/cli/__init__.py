@@ -17,7 +17,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from formselect.api import advise, load_rules, version
-from formselect.errors import EngineError, FormselectError, ProblemsError, did_you_mean
+from formselect.errors import (
+    EngineError,
+    FormselectError,
+    ProblemsError,
+    RulePackError,
+    did_you_mean,
+)
+from formselect.pack.check import validity_warnings
 from formselect.report import FORMATS, render
 
 from . import batch as batch_cli
@@ -57,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     rules_options(show)
     check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
     check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
+    check.add_argument("--strict", action="store_true",
+                       help="treat warnings (validity dates later than the law) as problems")
 
     batch_cli.add_parser(commands)
     scenarios_cli.add_parser(commands)
@@ -72,6 +81,11 @@ def _advise(args: argparse.Namespace) -> str:
 def _rules(args: argparse.Namespace) -> str:
     if args.rules_command == "check":
         pack = load_rules(*args.paths, builtin=False)
+        warnings = validity_warnings(pack)
+        if warnings and args.strict:
+            raise RulePackError(warnings)
+        for warning in warnings:
+            print(f"formselect: warning: {warning}", file=sys.stderr)
         return f"ok: {len(pack.rules)} rules, {len(pack.forms)} forms, {len(pack.routes)} " \
                f"routes, {len(pack.derived)} derived facts ({pack.name}#{pack.digest})\n"
     pack = chosen_pack(args)

@@ -21,10 +21,10 @@ from formselect.conditions.typecheck import check_condition
 from formselect.engine.durable import engine_limit_problem, engine_shape_problems
 from formselect.errors import Problem, Shown, did_you_mean
 
-from .model import DerivedFact, Option, Rule, Severity
+from .model import DerivedFact, Option, Pack, Rule, Severity
 from .schema import RawRule, located, make_rule
 
-__all__ = ["build_rules"]
+__all__ = ["build_rules", "coverage_start", "validity_warnings"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 # Statute and statutory instruments must be cited on legislation.gov.uk.
@@ -33,8 +33,14 @@ LEGISLATION = "https://www.legislation.gov.uk/"
 
 
 def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping[str, Option],
-                facts: Mapping[str, DerivedFact], problems: list[Problem]) -> list[Rule]:
-    """Check every rule, append problems, and return the rules with their strata."""
+                facts: Mapping[str, DerivedFact], problems: list[Problem],
+                coverage: dt.date | None = None) -> list[Rule]:
+    """Check every rule, append problems, and return the rules with their strata.
+
+    ``coverage`` is the first day the pack's law covers (``[pack] coverage_from``): a rule
+    that says when the law it states came into force (``law_from``) must not start later
+    than that day or the start of the coverage, whichever is later.
+    """
     specs: dict[str, FactSpec] = dict(case_facts())
     specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
     specs.update({name: fact.spec() for name, fact in facts.items()})
@@ -54,6 +60,7 @@ def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping
 
         count = len(problems)
         _check_identity(raw, seen, src, report)
+        _check_law_from(raw, coverage, report)
         before = len(problems)
         condition = _check_condition(raw, specs, report)
         well_typed = len(problems) == before
@@ -107,6 +114,61 @@ def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any
         report(".valid_until", f"the rule ends on {raw.valid_until} but starts on "
                f"{raw.valid_from}", raw.valid_until.isoformat(),
                f"a date on or after valid_from ({raw.valid_from})")
+
+
+def _check_law_from(raw: RawRule, coverage: dt.date | None, report: Any) -> None:
+    """Refuse a rule whose validity starts after the law it states was in force: between
+    the two dates an adviser would get no answer, or the previous law's answer."""
+    if raw.law_from is None:
+        return
+    start = max(raw.law_from, coverage) if coverage is not None else raw.law_from
+    if raw.valid_from > start:
+        report(".valid_from", f"the rule starts on {raw.valid_from} but the law it states was "
+               f"in force from {start}", raw.valid_from.isoformat(),
+               f"valid_from = {start}", f"start the rule on {start}, or give the earlier "
+               f"period its own rule citing the law then in force")
+
+
+def coverage_start(pack: Pack) -> dt.date:
+    """The first day the pack covers: ``[pack] coverage_from``, else its earliest rule."""
+    if pack.coverage_from is not None:
+        return pack.coverage_from
+    return min((r.valid_from for r in pack.rules), default=dt.date.min)
+
+
+def validity_warnings(pack: Pack) -> list[Problem]:
+    """A rule that rules a form out only from a date later than the form exists, with no
+    rule ruling it out the day before, may have been dated from a later statute than the law
+    it states (charities could not distribute profit before the Charities Act 2006). A rule
+    counts as the earlier one when it rules out the same form, reads at least one of the same
+    facts and is in force the day before.
+
+    The form exists from its ``available_from`` (or the start of the pack's coverage); a rule
+    that declares ``law_from`` on or after its own start says the law began then, and is not
+    reported.
+    """
+    coverage = coverage_start(pack)
+    warnings: list[Problem] = []
+    for form in pack.forms:
+        start = max(form.available_from or coverage, coverage)
+        excluding = [r for r in pack.rules if form.id in r.exclude]
+        for rule in excluding:
+            if rule.valid_from <= start:
+                continue
+            if rule.law_from is not None and rule.law_from >= rule.valid_from:
+                continue
+            before = rule.valid_from - dt.timedelta(days=1)
+            reads = set(rule.facts)
+            if any(other is not rule and other.in_force(before) and reads & set(other.facts)
+                   for other in excluding):
+                continue  # an earlier rule on the same facts rules the form out
+            warnings.append(Problem(
+                "valid_from", f"rules out {form.id} only from {rule.valid_from}, but the form "
+                f"exists from {start} and no rule on the same facts rules it out on {before}",
+                rule.valid_from.isoformat(), "a rule for the earlier period if the law it "
+                "states applied then", f"or set law_from = {rule.valid_from} if that law "
+                f"began on that day", source=rule.source, rule=rule.id))
+    return warnings
 
 
 def _check_condition(raw: RawRule, specs: Mapping[str, FactSpec], report: Any) -> Any:

@@ -119,8 +119,14 @@ class _Builder:
             self.problems.append(Problem(where, f"{kind} id declared twice", item.id,
                                          "a unique id", f"first declared in "
                                          f"{self.options[item.id][1]}", source=source))
+        elif kind == "route" and item.available_from is not None:
+            self.problems.append(Problem(f"$.{kind}[{index}].available_from",
+                                         "only a form has an available_from date",
+                                         item.available_from.isoformat(),
+                                         "no available_from on a route", source=source))
         else:
-            option = Option(item.id, kind, item.name, item.description, tuple(item.forms))
+            option = Option(item.id, kind, item.name, item.description, tuple(item.forms),
+                            item.available_from)
             self.options[item.id] = (option, source)
 
     def _add_fact(self, fact: RawFact, source: str, index: int) -> None:
@@ -163,8 +169,9 @@ def load_pack(*paths: str | Path) -> Pack:
         structured, structure_problems = structure_file(raw, str(path), text)
         problems += structure_problems
         builder.add_file(structured, str(path), text)
+    coverage = min((m.coverage_from for m, _ in builder.meta if m.coverage_from), default=None)
     rules = build_rules(builder.rules, {k: v for k, (v, _) in builder.options.items()},
-                        {k: v for k, (v, _) in builder.facts.items()}, problems)
+                        {k: v for k, (v, _) in builder.facts.items()}, problems, coverage)
     problems += pack_size_problems(len(rules), len(builder.facts))
     metas = [m for m, _ in builder.meta]
     if problems:
@@ -182,8 +189,10 @@ def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[D
     ordered = tuple(sorted(rules, key=lambda r: (r.stratum, r.id)))
     name = "+".join(m.name for m in metas) or "unnamed"
     version = "+".join(m.version for m in metas) or "0"
+    coverage = min((m.coverage_from for m in metas if m.coverage_from), default=None)
     digest = _digest(forms, routes, derived, ordered)
-    return Pack(name, version, forms, routes, derived, ordered, digest, tuple(sources))
+    return Pack(name, version, forms, routes, derived, ordered, digest, tuple(sources),
+                coverage)
 
 
 def _digest(*parts: Iterable[object]) -> str:

@@ -54,6 +54,8 @@ class Option:
     name: str
     description: str = ""
     forms: tuple[str, ...] = ()  # routes only: the forms the route can serve (empty = any)
+    # forms only: the first day the form could be used (empty = throughout the pack's coverage)
+    available_from: dt.date | None = None
 
 
 @attrs.frozen
@@ -113,6 +115,8 @@ class Rule:
     caveat: str = ""  # e.g. a provision not yet verified against the official text
     source: str = ""  # file the rule came from
     stratum: int = 0  # derivation depth: rules read only facts derived in lower strata
+    # the day from which the law the rule states was in force, when the rule says so
+    law_from: dt.date | None = None
 
     def in_force(self, on: dt.date) -> bool:
         """True when ``on`` falls within the rule's validity (both ends inclusive)."""
@@ -146,6 +150,7 @@ class Pack:
     rules: tuple[Rule, ...]
     digest: str
     sources: tuple[str, ...] = ()
+    coverage_from: dt.date | None = None  # the first day the pack's law covers
 
     @property
     def options(self) -> Mapping[str, Option]:

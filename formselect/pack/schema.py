@@ -64,6 +64,7 @@ class RawRule:
     step: RawStep | None = None
     analysis: bool = False
     caveat: str = ""
+    law_from: dt.date | None = None
 
 
 @attrs.frozen
@@ -72,6 +73,7 @@ class RawOption:
     name: str
     description: str = ""
     forms: list[str] = attrs.Factory(list)
+    available_from: dt.date | None = None
 
 
 @attrs.frozen
@@ -87,6 +89,7 @@ class RawMeta:
     name: str
     version: str
     description: str = ""
+    coverage_from: dt.date | None = None
 
 
 @attrs.frozen
@@ -231,4 +234,5 @@ def make_rule(raw: RawRule, source: str, condition: Any, stratum: int) -> Rule:
                          for r in raw.references),
         valid_from=raw.valid_from, valid_until=raw.valid_until, exclude=tuple(raw.exclude),
         favour=dict(raw.favour), derive=dict(raw.derive), risk=risk, step=step,
-        analysis=raw.analysis, caveat=raw.caveat.strip(), source=source, stratum=stratum)
+        analysis=raw.analysis, caveat=raw.caveat.strip(), source=source, stratum=stratum,
+        law_from=raw.law_from)

@@ -38,6 +38,13 @@ BAD = {
     "empty_references": ["empty_references/rules.toml:13: $.rule[0].references",
                          "rule 'EMPTY-REF': no reference",
                          "expected at least one reference {instrument, provision, url}"],
+    "law_before_validity": ["law_before_validity/rules.toml:10: $.rule[0].valid_from",
+                            "rule 'LATE-START': the rule starts on 2008-04-01 but the law it "
+                            "states was in force from 2006-01-31",
+                            "expected valid_from = 2006-01-31",
+                            "give the earlier period its own rule"],
+    "route_available_from": ["route_available_from/rules.toml:5: $.route[0].available_from",
+                             "only a form has an available_from date", "found '2015-02-26'"],
     "inverted_dates": ["inverted_dates/rules.toml:13: $.rule[0].valid_until",
                        "rule 'INVERTED': the rule ends on 2014-09-30 but starts on 2015-02-26",
                        "expected a date on or after valid_from (2015-02-26)"],
