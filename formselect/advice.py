@@ -11,16 +11,16 @@ that an Advice written as JSON reads back equal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import attrs
 
 from .case.model import Case
 from .deprecated import renamed
 from .errors import FormselectError
-from .pack.model import Pack, Reference, Severity
+from .pack.model import Pack, Reference, Rule, Severity
 
 __all__ = [
     "Advice",
@@ -38,6 +38,7 @@ __all__ = [
     "Standing",
     "Status",
     "StepItem",
+    "Trace",
     "TraceStep",
     "register_readers",
 ]
@@ -113,6 +114,104 @@ class TraceStep:
     def facts(self) -> Mapping[str, object]:
         """The facts the rule read, with their values (None = unknown)."""
         return {t.fact: t.value for t in self.tests}
+
+
+class Trace(Sequence[TraceStep]):
+    """The explanation trace, one step per rule of the pack in pack order, built on first
+    access: the decision does not wait for it.
+
+    Each rule's outcome is settled when the advice is made (it decides certainty and the
+    unknown facts); the step that explains it — every comparison with the value it read — is
+    made when first read, then kept. The content is exactly what an eagerly built trace holds,
+    and a trace compares, hashes and pickles as the tuple of its steps.
+    """
+
+    __slots__ = ("_conclude", "_outcomes", "_pack", "_show", "_shown", "_steps", "_view")
+
+    def __init__(self, pack: Pack, view: Mapping[str, object], outcomes: Sequence[Outcome],
+                 conclude: Callable[[Rule], str],
+                 show: Callable[[Mapping[str, object]], Mapping[str, object]]) -> None:
+        """``conclude``: a rule's conclusion in words; ``show``: the view as shown values."""
+        self._pack = pack
+        self._view = view
+        self._outcomes = tuple(outcomes)
+        self._conclude = conclude
+        self._show = show
+        self._shown: Mapping[str, object] | None = None
+        self._steps: list[TraceStep | None] = [None] * len(self._outcomes)
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """Each rule's outcome, in pack order (no step is built)."""
+        return self._outcomes
+
+    def fired(self) -> tuple[str, ...]:
+        """Ids of the rules that fired, in trace order (no step is built)."""
+        rules = self._pack.rules
+        return tuple(rules[i].id for i, o in enumerate(self._outcomes) if o is Outcome.FIRED)
+
+    def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
+        """The position of a step, or (given a rule id) of that rule's step."""
+        if isinstance(value, str):
+            for i, rule in enumerate(self._pack.rules):
+                if rule.id == value:
+                    return i
+            raise ValueError(value)
+        return super().index(value, start, len(self) if stop is None else stop)
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+    @overload
+    def __getitem__(self, index: int) -> TraceStep: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TraceStep, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> TraceStep | tuple[TraceStep, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(len(self))[index])
+        step = self._steps[index]  # an IndexError as for a tuple
+        if step is None:
+            position = index + len(self) if index < 0 else index
+            step = self._steps[position] = self._build(position)
+        return step
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[TraceStep, ...]]]:
+        return tuple, (tuple(self),)  # a pickled trace is its steps
+
+    def _build(self, index: int) -> TraceStep:
+        rule = self._pack.rules[index]
+        condition = self._pack.compiled[rule.id]
+        if self._shown is None:  # once per advice, not per comparison
+            self._shown = self._show(self._view)
+        shown = self._shown
+        tests = tuple(Comparison(text, atom.fact, shown.get(key), result)
+                      for text, atom, key, result in zip(condition.texts, condition.atoms,
+                                                         condition.keys,
+                                                         condition.results(self._view),
+                                                         strict=True))
+        return TraceStep(
+            seq=index + 1, rule_id=rule.id, title=rule.title, outcome=self._outcomes[index],
+            when=rule.when, tests=tests, conclusion=self._conclude(rule),
+            explanation=rule.explanation, references=rule.references,
+            valid_from=rule.valid_from, valid_until=rule.valid_until, analysis=rule.analysis,
+            caveat=rule.caveat, stratum=rule.stratum)
 
 
 @attrs.frozen
@@ -220,10 +319,16 @@ class Advice:
     derived: Mapping[str, object]
     unknown_facts: tuple[str, ...]
     notes: tuple[str, ...]
-    trace: tuple[TraceStep, ...]
+    # one step per rule; a :class:`Trace` (built on first access) when the advice was just
+    # made, a tuple when it was read back from JSON
+    trace: Sequence[TraceStep]
     rules_version: str
     formselect_version: str
     schema: str = SCHEMA
+    # which engine ran the rules: "durable" (durable_rules, the default where it imports),
+    # "compiled" (the default on Python 3.13 and later) or "python". Every engine gives the
+    # same advice, so it takes no part in equality and is not written to JSON.
+    engine: str = attrs.field(default="", eq=False)
     # the pack that produced the advice, for why-not and what-if (not part of the data)
     pack: Pack | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -243,10 +348,17 @@ class Advice:
     @property
     def fired(self) -> tuple[str, ...]:
         """Ids of the rules that fired, in trace order."""
+        if isinstance(self.trace, Trace):  # without building the steps
+            return self.trace.fired()
         return tuple(s.rule_id for s in self.trace if s.outcome is Outcome.FIRED)
 
     def step(self, rule_id: str) -> TraceStep:
         """The trace step of one rule (KeyError if the pack has no such rule)."""
+        if isinstance(self.trace, Trace):  # builds that step only
+            try:
+                return self.trace[self.trace.index(rule_id)]
+            except ValueError:
+                raise KeyError(rule_id) from None
         for step in self.trace:
             if step.rule_id == rule_id:
                 return step

@@ -14,7 +14,7 @@ from .advice import Advice
 from .case.io import case_from_dict, load_case
 from .case.model import Case
 from .decide import Standing, decide, standing
-from .engine import BACKENDS, Backend, evaluate
+from .engine import BACKENDS, DEFAULT_BACKEND, Backend, evaluate
 from .errors import FormselectError
 from .pack.builtin import builtin_rules_dir
 from .pack.load import load_pack
@@ -103,14 +103,16 @@ def resolve_as_of(as_of: DateLike, case: Case) -> dt.date:
 
 
 def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike = None, *,
-           backend: Backend | str = Backend.DURABLE) -> Advice:
+           backend: Backend | str | None = None) -> Advice:
     """Advise on a case as at a date.
 
     ``case`` is a :class:`Case`, a dict in the case-file layout, or a path to a case file.
     ``as_of`` is the date the law is applied — for procurement, the date the procurement
     starts; it defaults to the case's own ``as_of``, then its ``procurement.start_date``.
     ``rules`` is a loaded :class:`Pack`, a rule folder or file (or several), or None for the
-    built-in pack.
+    built-in pack. ``backend`` picks the engine (``"durable"``, ``"compiled"`` or
+    ``"python"``; by default durable_rules where it imports, else the compiled evaluator):
+    every engine gives the same advice, and ``Advice.engine`` names the one that ran.
     """
     the_case = resolve_case(case)
     notes = []
@@ -126,7 +128,7 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
 
 
 def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
-           backend: Backend | str = Backend.DURABLE) -> Standing:
+           backend: Backend | str | None = None) -> Standing:
     """The outcome of :func:`advise` without the trace, certainty or explanations: status,
     ranking, routes, risks, steps, fired rules and derived facts. For batches and grids."""
     the_case = resolve_case(case)
@@ -135,7 +137,9 @@ def assess(case: CaseLike, as_of: DateLike = None, rules: RulesLike = None, *,
     return standing(pack, evaluate(pack, the_case, day, _backend(backend)))
 
 
-def _backend(name: Backend | str) -> str:
+def _backend(name: Backend | str | None) -> str:
+    if name is None:
+        return DEFAULT_BACKEND
     if name not in BACKENDS:
         raise FormselectError(f"backend {name!r} is not known; expected one of "
                               + ", ".join(repr(str(b)) for b in BACKENDS))

@@ -7,49 +7,51 @@ leader is settled when no unknown rule could exclude it or lift another form to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
-from .advice import Certainty, FormStatus, OpenPoint, Outcome, RouteStatus, Standing, TraceStep
+from .advice import Certainty, FormStatus, OpenPoint, Outcome, RouteStatus, Standing
 from .pack.model import Pack, Rule, Severity
 
 __all__ = ["assess_certainty", "unknown_case_facts"]
 
 
-def unknown_case_facts(rule_ids: Iterable[str], steps: Mapping[str, TraceStep],
-                       pack: Pack) -> tuple[str, ...]:
+def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
+                       view: Mapping[str, object], pack: Pack) -> tuple[str, ...]:
     """Unknown case facts behind some rules, following unknown derived facts to the rules
-    that would derive them."""
+    that would derive them. ``outcomes``: each rule's outcome; ``view``: the facts known."""
     derivers = pack.derivers
     found: dict[str, None] = {}
     seen: set[str] = set()
     pending = list(rule_ids)
     while pending:
         rule_id = pending.pop()
-        if rule_id in seen or rule_id not in steps:
+        if rule_id in seen or rule_id not in outcomes:
             continue
         seen.add(rule_id)
-        for test in steps[rule_id].tests:
-            if test.value is not None:
+        condition = pack.compiled[rule_id]
+        for atom, key in zip(condition.atoms, condition.keys, strict=True):
+            if key in view:  # a known value
                 continue
-            if "." in test.fact:
-                found[test.fact] = None
+            if "." in atom.fact:
+                found[atom.fact] = None
             else:
-                pending += [r.id for r in derivers.get(test.fact, [])
-                            if steps.get(r.id) and steps[r.id].outcome is Outcome.UNKNOWN]
+                pending += [r.id for r in derivers.get(atom.fact, [])
+                            if outcomes.get(r.id) is Outcome.UNKNOWN]
     return tuple(sorted(found))
 
 
-def assess_certainty(pack: Pack, trace: Sequence[TraceStep], result: Standing) -> Certainty:
-    """Split the conclusions into settled ones and open ones (with the facts that decide)."""
-    steps = {s.rule_id: s for s in trace}
-    unknown = [pack.rule(s.rule_id) for s in trace if s.outcome is Outcome.UNKNOWN]
+def assess_certainty(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[str, object],
+                     result: Standing) -> Certainty:
+    """Split the conclusions into settled ones and open ones (with the facts that decide).
+    ``outcomes``: each rule's outcome, in pack order; ``view``: the facts known."""
+    unknown = [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
     settled: list[str] = []
     open_points: list[OpenPoint] = []
 
     def point(subject: str, question: str, rules: list[Rule]) -> None:
         ids = tuple(sorted(r.id for r in rules))
         open_points.append(OpenPoint(subject, question, ids,
-                                     unknown_case_facts(ids, steps, pack)))
+                                     unknown_case_facts(ids, outcomes, view, pack)))
 
     for option in result.ranking:
         if option.status is FormStatus.EXCLUDED:

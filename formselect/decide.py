@@ -13,7 +13,6 @@ import attrs
 
 from .advice import (
     Advice,
-    Comparison,
     FormStatus,
     OptionScore,
     Outcome,
@@ -24,11 +23,12 @@ from .advice import (
     Standing,
     Status,
     StepItem,
-    TraceStep,
+    Trace,
 )
 from .case.io import json_value
 from .case.model import Case
 from .certainty import assess_certainty
+from .conditions.compiled import quantised
 from .conditions.syntax import render_literal
 from .engine import Evaluation
 from .errors import EngineError
@@ -68,34 +68,30 @@ def _describe(rule: Rule, options: Mapping[str, Option]) -> str:
     return "; ".join(parts)
 
 
-def _trace(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[TraceStep, ...]:
-    view = evaluation.view
-    shown = {k: json_value(v) for k, v in view.items()}  # once per advice, not per test
-    steps = []
-    conditions = pack.compiled
-    for seq, rule in enumerate(pack.rules, 1):
-        condition = conditions[rule.id]
-        results = condition.results(view)
-        tests = tuple(Comparison(text, atom.fact, shown.get(key), result)
-                      for text, atom, key, result in zip(condition.texts, condition.atoms,
-                                                         condition.keys, results, strict=True))
+def _outcomes(pack: Pack, view: Mapping[str, object], fired: frozenset[str],
+              as_of: dt.date) -> tuple[Outcome, ...]:
+    """Each rule's outcome on the final fact view, in pack order, from the compiled
+    conditions (the steps that explain them are built later, on first access)."""
+    program = pack.program
+    current = quantised(view)
+    holds = {i for stratum in program.strata for i in stratum(current, as_of)}
+    false = set(program.definitely_false(current))
+    outcomes = []
+    for i, rule in enumerate(pack.rules):
         if not rule.in_force(as_of):
-            outcome = Outcome.NOT_IN_FORCE
-        elif rule.id in evaluation.fired:
-            outcome = Outcome.FIRED
+            outcomes.append(Outcome.NOT_IN_FORCE)
+        elif rule.id in fired:
+            outcomes.append(Outcome.FIRED)
+        elif i in holds:  # the engine and the evaluators must never disagree
+            raise EngineError(f"rule {rule.id!r}: the engine did not fire a rule whose "
+                              "condition holds; please report this with the case")
         else:
-            value = condition.combine(results)
-            if value is True:  # the engine and the evaluator must never disagree
-                raise EngineError(f"rule {rule.id!r}: the engine did not fire a rule whose "
-                                  "condition holds; please report this with the case")
-            outcome = Outcome.UNKNOWN if value is None else Outcome.NOT_MET
-        steps.append(TraceStep(
-            seq=seq, rule_id=rule.id, title=rule.title, outcome=outcome, when=rule.when,
-            tests=tests, conclusion=_conclusion(pack, rule), explanation=rule.explanation,
-            references=rule.references, valid_from=rule.valid_from,
-            valid_until=rule.valid_until, analysis=rule.analysis, caveat=rule.caveat,
-            stratum=rule.stratum))
-    return tuple(steps)
+            outcomes.append(Outcome.NOT_MET if i in false else Outcome.UNKNOWN)
+    return tuple(outcomes)
+
+
+def _shown(view: Mapping[str, object]) -> dict[str, object]:
+    return {k: json_value(v) for k, v in view.items()}
 
 
 def _tally(options: Sequence[Option], fired: Sequence[Rule]) -> dict[str, tuple[int, list[str],
@@ -213,9 +209,15 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
     """Build the Advice for a case from the rules that fired."""
     result = standing(pack, evaluation)
     procurement = result.procurement
-    trace = _trace(pack, evaluation, as_of)
-    unknown = sorted({t.fact for s in trace if s.outcome is Outcome.UNKNOWN
-                      for t in s.tests if t.value is None and "." in t.fact})
+    view = evaluation.view
+    outcomes = _outcomes(pack, view, evaluation.fired, as_of)
+    by_rule = {r.id: o for r, o in zip(pack.rules, outcomes, strict=True)}
+    compiled = pack.compiled
+    unknown = sorted({atom.fact for rule, outcome in zip(pack.rules, outcomes, strict=True)
+                      if outcome is Outcome.UNKNOWN
+                      for atom, key in zip(compiled[rule.id].atoms, compiled[rule.id].keys,
+                                           strict=True)
+                      if "." in atom.fact and key not in view})
     all_notes = list(notes)
     if procurement.note:
         all_notes.append(procurement.note)
@@ -225,8 +227,9 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
     return Advice(
         case=case, as_of=as_of, status=result.status, recommended=result.recommended,
         ranking=result.ranking, risks=result.risks, steps=result.steps,
-        procurement=procurement, certainty=assess_certainty(pack, trace, result),
+        procurement=procurement, certainty=assess_certainty(pack, by_rule, view, result),
         derived={k: json_value(v) for k, v in sorted(evaluation.derived.items())},
-        unknown_facts=tuple(unknown), notes=tuple(all_notes), trace=trace,
+        unknown_facts=tuple(unknown), notes=tuple(all_notes),
+        trace=Trace(pack, view, outcomes, lambda rule: _conclusion(pack, rule), _shown),
         rules_version=f"{pack.name}@{pack.version}#{pack.digest}",
-        formselect_version=formselect_version, pack=pack)
+        formselect_version=formselect_version, engine=evaluation.engine, pack=pack)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from formselect.engine import Backend, durable
 from formselect.pack.load import load_pack
 from formselect.pack.model import Pack
 
@@ -22,6 +23,14 @@ BUILTIN_RULES = REPO / "rules"
 MINI_PACK = TESTS / "packs" / "mini"
 BAD_PACKS = TESTS / "bad_packs"
 BAD_CASES = TESTS / "bad_cases"
+
+# durable_rules 2.0.28 does not import on Python 3.13 and later: tests of that engine alone
+# are skipped there (the compiled evaluator is the engine, and is tested everywhere)
+requires_durable = pytest.mark.skipif(
+    not durable.AVAILABLE, reason=f"durable engine not available: {durable.UNAVAILABLE_REASON}")
+BACKEND_PARAMS = [pytest.param(b, marks=[requires_durable] if b is Backend.DURABLE else [],
+                               id=str(b)) for b in Backend]
+AVAILABLE_BACKENDS = [b for b in Backend if b is not Backend.DURABLE or durable.AVAILABLE]
 
 settings.register_profile(
     "ci", max_examples=100, deadline=None,

@@ -53,7 +53,7 @@ from formselect.errors import Problem, RulePackError
 from formselect.pack.load import MAX_FILE_BYTES, load_pack
 from formselect.pack.model import Pack
 
-from .conftest import REPO, TESTS
+from .conftest import AVAILABLE_BACKENDS, BACKEND_PARAMS, REPO, TESTS
 from .strategies import cases, typed_conditions
 
 HOSTILE = TESTS / "hostile_packs"
@@ -187,6 +187,19 @@ class TestPythonReach:
 
         assert [r["id"] for r in rules] == [r for r, _, _ in PYTHON_REACH] == list(python_reach)
 
+    def test_compiled_source_holds_no_rule_text(self, builtin_pack: Pack) -> None:
+        """The compiled conditions' source is made of generated names, rule positions,
+        operators and keywords only: no fact name, value or other text of a rule file."""
+        allowed = re.compile(r"def|if|and|or|not|in|is|None|return|out|add|append|view|day|"
+                             r"get|g|x|stratum_\d+|definitely_false|_v\d+|\d+|:=|==|!=|<=|>=|"
+                             r"[<>=().:,\[\]]")
+        for pack in (builtin_pack, load_pack(HOSTILE / "format_strings")):
+            source = pack.program.source
+            tokens = re.findall(r"\w+|:=|==|!=|<=|>=|\S", source)
+
+            assert [] == [t for t in tokens if not allowed.fullmatch(t)]
+            assert "ownership" not in source
+
     def test_no_code_runs(self) -> None:
         """Loading every hostile pack, and advising and rendering with the one that loads,
         executes no Python source and starts no process (checked by an audit hook)."""
@@ -196,6 +209,7 @@ class TestPythonReach:
             import formselect
             from formselect import advise, advice_to_json, render_html, render_markdown
             from formselect import render_text
+            from formselect.conditions.compiled import SOURCE_NAME
             from formselect.pack.load import load_pack
 
             hostile = Path({str(HOSTILE)!r})
@@ -208,7 +222,7 @@ class TestPythonReach:
                     except BaseException:
                         pass
                 pack = load_pack(hostile / "format_strings")
-                for backend in ("durable", "python"):
+                for backend in {[str(b) for b in AVAILABLE_BACKENDS]!r}:
                     advice = advise(case, "2021-01-01", rules=pack, backend=backend)
                     advice_to_json(advice)
                     render_text(advice); render_markdown(advice)
@@ -229,7 +243,10 @@ class TestPythonReach:
                 elif event in code_events:
                     name = getattr(args[0], "co_filename", None) if event == "exec" \\
                         else args[1]
-                    if not str(name).endswith(".py"):  # source that is not a module
+                    # source that is not a module; the compiled conditions are generated
+                    # from the parsed conditions, with no text from the rule file in them
+                    # (test_compiled_source_holds_no_rule_text)
+                    if not str(name).endswith(".py") and name != SOURCE_NAME:
                         seen.append(f"{{event}} {{name}}")
                 elif event == "open" and isinstance(args[0], str):
                     path = args[0]
@@ -265,7 +282,7 @@ def format_pack() -> Pack:
 class TestFormatStrings:
     """Rule text with format strings, markup and escapes is data: never formatted or run."""
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_format_string_values_compare_as_text(self, format_pack: Pack,
                                                     backend: Backend) -> None:
         """A derived enum value that looks like a format string is compared literally."""
@@ -564,7 +581,7 @@ class TestCrossFactJoins:
     def test_every_compiled_rule_is_a_single_fact_pattern(self, builtin_pack: Pack) -> None:
         """Every rule the engine runs (built-in pack) matches one fact, aliased m, with
         constant comparisons only: the cross-fact join durable crashes on cannot arise."""
-        definition = _durable._Adapter()._definition(builtin_pack)
+        definition = _durable._definition(builtin_pack)
 
         assert [] == [rule_id for rule_id, rule in definition.items()
                       if [list(p) for p in rule["all"]] != [["m"]]

@@ -47,7 +47,7 @@ from formselect.pack.load import load_pack
 from formselect.pack.model import Option, Pack, Reference, Rule
 from tests.strategies import literal_hints
 
-from .conftest import BUILTIN_RULES, MINI_PACK, REPO
+from .conftest import BUILTIN_RULES, MINI_PACK, REPO, requires_durable
 from .reliability.generate import Item, fuzz_item, valid_case
 from .reliability.generate import rng_for as item_rng
 from .strategies import as_of_dates, case_dicts
@@ -181,6 +181,24 @@ def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str,
     return lambda: calls[0]
 
 
+class _EngineCalls:
+    """durable_rules' C engine with attributes that a test can replace."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Put a patchable stand-in for the C engine in front of the adapter (undone after
+    the test)."""
+    calls = _EngineCalls(_durable._ENGINE)
+    monkeypatch.setattr(_durable, "_ENGINE", calls)
+    return calls
+
+
 def refused_by_the_engine() -> Pack:
     """A pack the engine refuses to compile (a condition of 20 nested and/or groups, past
     durable's 32 expression slots: error 113 from create_ruleset), built directly: the
@@ -200,40 +218,44 @@ def refused_by_the_engine() -> Pack:
 class TestFailureIsolation:
     """An exception while advising one case leaves every later result as it was."""
 
-    def test_exception_inside_an_engine_action(self, monkeypatch: pytest.MonkeyPatch,
-                                               baseline: list[Outcome]) -> None:
-        """An action that raises inside durable_rules (stored in its state, not raised) is
-        an EngineError for that case; the next cases give their usual results."""
-        calls = fail_once(monkeypatch, _durable._ADAPTER, "_record", RuntimeError("boom"))
+    @requires_durable
+    def test_exception_inside_the_engine(self, monkeypatch: pytest.MonkeyPatch,
+                                         baseline: list[Outcome]) -> None:
+        """A call into the engine that fails midway through a case is an EngineError for
+        that case; the next cases give their usual results."""
+        calls = fail_once(monkeypatch, engine_calls(monkeypatch), "complete_and_start_action",
+                          RuntimeError("boom"))
 
-        with pytest.raises(EngineError, match="a rule action failed inside the engine: "
-                                              "exception caught boom"):
+        with pytest.raises(EngineError, match="the engine failed: boom"):
             advise({"service": {"staff_count": 10}}, DAY)
 
         assert baseline == [outcome(i) for i in range(40)]
-        assert calls() > 100  # the next cases ran through the same (patched) recorder
+        assert calls() > 100  # the next cases ran through the same (patched) engine
 
+    @requires_durable
     def test_exception_while_chaining_strata(self, monkeypatch: pytest.MonkeyPatch,
                                              baseline: list[Outcome]) -> None:
-        """A failure in the step that carries derived facts to the next stratum is an
-        EngineError; later cases still chain through every stratum."""
-        original = _durable._ADAPTER._record
+        """A failure in the step that carries derived facts to the next stage is an
+        EngineError; later cases still chain through every stage."""
+        original = _durable._DRIVER._assert
         failed = []
 
-        def record(closure: Any) -> Any:
-            """Fail the first time a stage-1 fact (a chained one) is recorded."""
-            if closure.m._d.get("stage") == 1 and not failed:
+        def chain(compiled: Any, fact: str) -> int:
+            """Fail the first time a stage-1 fact (a chained one) is asserted."""
+            if '"stage": 1' in fact and not failed:
                 failed.append(1)
                 raise RuntimeError("chaining failed")
-            return original(closure)
+            return original(compiled, fact)
 
-        monkeypatch.setattr(_durable._ADAPTER, "_record", record)
+        monkeypatch.setattr(_durable._DRIVER, "_assert", chain)
 
         with pytest.raises(EngineError, match="chaining failed"):
             advise({"ownership": {"employee_pct": 60}, "service": {"staff_count": 10}}, DAY,
                    rules=mini())
+        assert failed
         assert baseline == [outcome(i) for i in range(40)]
 
+    @requires_durable
     def test_pack_refused_by_the_engine(self, baseline: list[Outcome]) -> None:
         """A pack the engine refuses is an EngineError each time it is used; other packs
         keep working, before and after."""
@@ -295,16 +317,17 @@ class TestFailureIsolation:
 
         assert baseline == results
 
+    @requires_durable
     def test_failures_release_their_engine_state(self, monkeypatch: pytest.MonkeyPatch,
                                                  baseline: list[Outcome]) -> None:
         """1,100 evaluations failing inside the engine in a row (more than the 1,024 live
         states durable_rules allows) each release their state: the next cases still run."""
-        def boom(closure: Any) -> None:
-            """Every action fails."""
+        def boom(handle: int, state: int) -> None:
+            """Every call that completes an action fails."""
             raise RuntimeError("boom")
 
         case = case_from_dict({"service": {"staff_count": 10}})
-        monkeypatch.setattr(_durable._ADAPTER, "_record", boom)
+        monkeypatch.setattr(engine_calls(monkeypatch), "complete_and_start_action", boom)
         failures = 0
         for _ in range(1_100):
             try:
@@ -314,7 +337,7 @@ class TestFailureIsolation:
         monkeypatch.undo()
 
         assert 1_100 == failures
-        assert {} == _durable._ADAPTER._runs
+        assert set() == _durable._DRIVER.live
         assert baseline == [outcome(i) for i in range(40)]
 
 
@@ -422,24 +445,25 @@ class TestConcurrency:
         assert {"advice", "error"} == {"advice" if isinstance(o, Advice) else "error"
                                        for o in serial}
 
+    @requires_durable
     def test_8_threads_with_failures(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """While some threads' evaluations fail inside the engine, the others' results are
         exactly the serial ones."""
         indices = list(range(200))
         expected = [outcome(i) for i in indices]
-        original = _durable._ADAPTER._record
+        original = _durable._DRIVER._assert
 
-        def record(closure: Any) -> Any:
-            """Fail every action of a case with 13,013 staff (the poisoned items)."""
-            if closure.m._d.get("service__staff_count") == 13_013_000:
+        def poison(compiled: Any, fact: str) -> int:
+            """Fail every case with 13,013 staff (the poisoned items)."""
+            if '"service__staff_count": 13013000' in fact:
                 raise RuntimeError("poisoned")
-            return original(closure)
+            return original(compiled, fact)
 
-        monkeypatch.setattr(_durable._ADAPTER, "_record", record)
+        monkeypatch.setattr(_durable._DRIVER, "_assert", poison)
         results = on_threads(indices, 8, poisoned)
 
-        assert [("EngineError", "a rule action failed inside the engine: exception caught "
-                 "poisoned"[:60])] * 20 == [results[i] for i in indices if i % 10 == 3]
+        assert [("EngineError", "the engine failed: poisoned")] * 20 == [
+            results[i] for i in indices if i % 10 == 3]
         assert [expected[i] for i in indices if i % 10 != 3] == [
             results[i] for i in indices if i % 10 != 3]
 

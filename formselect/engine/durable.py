@@ -1,50 +1,70 @@
-"""The only module that touches durable_rules: compile a pack to its JSON ruleset and run cases.
+"""The only module that touches durable_rules: compile a pack to its JSON ruleset and run
+cases on durable_rules' C engine (``durable_rules_engine``) directly.
 
 Design, each point answering a measured trap of durable_rules 2.0.28:
 
-* A private ``Host`` subclass owned by this module, never ``durable.lang``'s global host;
-  its background timer threads are not started (formselect uses no timers or async actions).
-* Each pack is compiled and registered once per process under a name made from its content
-  hash, because a registered ruleset can be neither replaced nor removed without leaking.
+* The C engine is driven without durable's Python ``Host``: the Host decodes and re-encodes
+  the whole fact as JSON on every rule firing, stamps two timestamps (deprecated calls on
+  Python 3.12) and leaves a reference cycle per firing. Here a firing costs one C call; the
+  fired rule is read from the head of the engine's message.
+* Each pack is compiled once per process, because a ruleset the engine holds can be neither
+  replaced nor removed without leaking. Rules are keyed ``r0``, ``r1``, ... (their position
+  in the pack), so no rule id has to survive the engine's JSON.
 * The case is *asserted as a fact* (an event would be consumed by the first matching rule).
-* Derived facts chain through strata: the case fact carries ``stage = 0``; rules of stratum
-  ``k`` match ``stage == k``; a last rule per stratum (highest ``pri``, so it fires after
-  every other rule of the stratum) re-asserts the fact with ``stage = k + 1`` and the values
-  derived so far. Every rule fires at most once, and every stage fact has a consumer, so
-  ``MessageNotHandledException`` cannot arise.
+* Derived facts chain through stages: the case fact carries ``stage = 0``; rules of stage
+  ``k`` match ``stage == k``; a last rule per stage (highest ``pri``, so it fires after every
+  other rule of the stage) tells the driver to assert the fact again with ``stage = k + 1``
+  and the values derived so far. Every rule fires at most once, and every stage fact has a
+  consumer, so the engine never reports a fact it could not handle.
 * Rule validity is part of each rule's pattern (``as_of`` travels in the fact), so one
   compiled ruleset serves every date.
-* One case per call with a fresh sid, state deleted afterwards (the engine caps live sids at
-  1,024); an exception inside an action, which durable stores in the state, is re-raised.
+* One case per call with a fresh sid, its state deleted afterwards whatever happened (the
+  engine caps live sids at 1,024).
 * One lock around each evaluation: the C engine is not thread-safe.
+* durable_rules 2.0.28 does not import on Python 3.13 or later (its extension calls
+  ``PyEval_CallObject``, removed in 3.13): :data:`AVAILABLE` says whether it did, and the
+  compiled evaluator is the engine where it did not.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import itertools
+import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-import attrs
-from durable import engine as durable_engine
 
 from formselect.case.kinds import FactKind, quantise
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
 from formselect.errors import EngineError, Problem
-from formselect.pack.model import Pack, Rule, merge_derivations
+from formselect.pack.model import Pack, Rule
 from formselect.pack.schema import RawRule
 
-__all__ = ["MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
-           "MAX_RULES_PER_NODE", "DurableRun", "compile_condition", "engine_key",
+__all__ = ["AVAILABLE", "MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
+           "MAX_RULES_PER_NODE", "UNAVAILABLE_REASON", "compile_condition", "engine_key",
            "engine_keys_needed", "engine_limit_problem", "engine_message", "engine_shape_problems",
            "engine_value", "fire", "pack_size_problems", "run"]
 
-_ADVANCE_PRI = 1_000_000  # fires after every rule of its stratum (lower pri fires first)
+_ADVANCE_PRI = 1_000_000  # fires after every rule of its stage (lower pri fires first)
+
+
+def _import_engine() -> tuple[Any, str]:  # the C module has no type information
+    try:
+        with warnings.catch_warnings():  # whatever durable_rules warns about stays here
+            warnings.simplefilter("ignore")
+            return importlib.import_module("durable_rules_engine"), ""
+    except ImportError as exc:  # not installed, or (Python 3.13+) built but unloadable
+        return None, f"durable_rules does not import here ({exc})"
+
+
+_ENGINE, UNAVAILABLE_REASON = _import_engine()
+AVAILABLE = _ENGINE is not None
 
 # durable_rules holds at most 4,096 rules in a ruleset (error 106 beyond); formselect adds one
 # stage rule per stratum, so a pack keeps well below that
@@ -73,21 +93,6 @@ def pack_size_problems(rules: int, derived: int) -> list[Problem]:
     if rules > MAX_RULES:
         problems.append(Problem("", "too many rules", rules, f"at most {MAX_RULES:,}"))
     return problems
-
-
-@attrs.define
-class DurableRun:
-    """What one evaluation produced: the rules that fired, in firing order."""
-
-    fired: list[str] = attrs.Factory(list)
-    error: str = ""
-
-
-class _Host(durable_engine.Host):  # type: ignore[misc]
-    """A private host whose background timer threads are never started."""
-
-    def _run(self) -> None:
-        return None
 
 
 def compile_condition(node: Condition, negate: bool = False) -> dict[str, Any]:
@@ -216,113 +221,149 @@ def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
     return stages
 
 
-class _Adapter:
-    """Owns the host, the compiled rulesets and the per-call records."""
+class _Compiled:
+    """One pack's ruleset inside the engine, and what the driver needs to chain its stages."""
+
+    def __init__(self, pack: Pack, handle: int, stages: list[tuple[Rule, ...]]) -> None:
+        self.handle = handle
+        self.last = len(stages) - 1
+        position = {r.id: i for i, r in enumerate(pack.rules)}
+        self.ids = tuple(r.id for r in pack.rules)
+        # the rules fired in one stage merge their derivations in (stratum, id) order, as in
+        # the evaluator; stages follow that order, so sorting inside a stage suffices
+        self.order = {f"r{position[r.id]}": (r.stratum, r.id) for r in pack.rules}
+        self.derive: dict[str, tuple[tuple[str, str], ...]] = {
+            f"r{position[r.id]}": tuple((engine_key(k), _dumps(engine_value(v)))
+                                        for k, v in r.derive.items())
+            for r in pack.rules if r.derive}
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _definition(pack: Pack) -> dict[str, Any]:
+    """The pack as durable's JSON ruleset: one entry per rule, one per stage advance."""
+    stages = _stages(pack)
+    position = {r.id: i for i, r in enumerate(pack.rules)}
+    rules: dict[str, Any] = {}
+    for stage, members in enumerate(stages):
+        for rule in members:
+            rules[f"r{position[rule.id]}"] = _rule(rule, stage)
+    for stage in range(len(stages)):
+        rules[f"~{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI}
+    return rules
+
+
+def _rule(rule: Rule, stage: int) -> dict[str, Any]:
+    """One rule's entry: its stage, its validity, then its condition."""
+    pattern: list[dict[str, Any]] = [{"stage": stage},
+                                     {"$gte": {"as_of": rule.valid_from.toordinal()}}]
+    if rule.valid_until is not None:
+        pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+    condition = compile_condition(rule.condition)
+    pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
+    return {"all": [{"m": {"$and": pattern}}], "pri": 1}
+
+
+class _Driver:
+    """Owns the compiled rulesets and drives the C engine, one case at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._host: _Host | None = None
-        self._compiled: dict[str, str] = {}
-        # durable keeps part of every ruleset it refuses: refuse a pack once, then remember
+        self._compiled: dict[str, _Compiled] = {}
+        # the engine keeps part of every ruleset it refuses: refuse a pack once, then remember
         self._refused: dict[str, str] = {}
-        self._runs: dict[str, DurableRun] = {}
         self._sids = itertools.count()
+        self.live: set[str] = set()  # sids whose state the engine still holds (normally none)
 
     def after_fork(self) -> None:
         """A forked child must not inherit a lock held by another thread."""
         self._lock = threading.RLock()
-        self._runs = {}
 
-    def _ruleset(self, pack: Pack) -> str:
-        name = self._compiled.get(pack.digest)
-        if name is None:
-            if pack.digest in self._refused:
-                raise EngineError(self._refused[pack.digest])
-            name = f"formselect_{pack.digest}"
-            if self._host is None:
-                self._host = _Host()
-            try:
-                self._host.register_rulesets({name: self._definition(pack)})
-            except Exception as exc:  # durable raises bare Exception with a C error code
-                message = (f"the engine rejected rule pack {pack.name!r}: "
-                           f"{getattr(exc, 'message', exc)}")
-                self._refused[pack.digest] = message
-                raise EngineError(message) from exc
-            self._compiled[pack.digest] = name
-        return name
-
-    def _definition(self, pack: Pack) -> dict[str, Any]:
+    def compiled(self, pack: Pack) -> _Compiled:
+        """The pack's ruleset, created in the engine on first use."""
+        found = self._compiled.get(pack.digest)
+        if found is not None:
+            return found
+        if pack.digest in self._refused:
+            raise EngineError(self._refused[pack.digest])
+        if _ENGINE is None:
+            raise EngineError(f"the durable engine is not available: {UNAVAILABLE_REASON}; "
+                              "use backend='compiled' (the default where durable_rules "
+                              "does not import)")
         stages = _stages(pack)
-        rules: dict[str, Any] = {}
-        for stage, members in enumerate(stages):
-            for rule in members:
-                rules[rule.id] = self._rule(rule, stage)
-        for stage, members in enumerate(stages):
-            last = stage == len(stages) - 1
-            rules[f"~stage-{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI,
-                                        "run": self._advancer(members, stage, last)}
-        return rules
+        try:
+            handle = _ENGINE.create_ruleset(f"formselect_{pack.digest}",
+                                            json.dumps(_definition(pack), ensure_ascii=False))
+        except Exception as exc:  # the engine raises its own error type with a C error code
+            message = f"the engine rejected rule pack {pack.name!r}: {exc}"
+            self._refused[pack.digest] = message
+            raise EngineError(message) from exc
+        found = self._compiled[pack.digest] = _Compiled(pack, handle, stages)
+        return found
 
-    def _rule(self, rule: Rule, stage: int) -> dict[str, Any]:
-        """One rule's entry: its stage, its validity, then its condition."""
-        pattern: list[dict[str, Any]] = [{"stage": stage},
-                                         {"$gte": {"as_of": rule.valid_from.toordinal()}}]
-        if rule.valid_until is not None:
-            pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
-        condition = compile_condition(rule.condition)
-        pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
-        return {"all": [{"m": {"$and": pattern}}], "pri": 1, "run": self._recorder(rule.id)}
-
-    def _record(self, closure: Any) -> DurableRun:
-        return self._runs[closure.s["sid"]]
-
-    def _recorder(self, rule_id: str) -> Callable[[Any], None]:
-        def action(closure: Any) -> None:
-            self._record(closure).fired.append(rule_id)
-        return action
-
-    def _advancer(self, members: Sequence[Rule], stage: int,
-                  last: bool) -> Callable[[Any], None]:
-        by_id = {r.id: r for r in members if r.derive}
-
-        def action(closure: Any) -> None:
-            if last:
-                return
-            record = self._record(closure)
-            fact = dict(closure.m._d)
-            fact["stage"] = stage + 1
-
-            values, _ = merge_derivations(by_id[r] for r in record.fired if r in by_id)
-            for name, value in values.items():
-                # a fact derived in a lower stratum keeps its value (as in the evaluator)
-                fact.setdefault(engine_key(name), engine_value(value))
-            closure.assert_fact(fact)
-        return action
-
-    def run(self, pack: Pack, message: Mapping[str, object]) -> DurableRun:
+    def run(self, pack: Pack, message: Mapping[str, object]) -> list[str]:
         with self._lock:
-            name = self._ruleset(pack)
-            assert self._host is not None
+            compiled = self.compiled(pack)
             sid = f"c{next(self._sids)}"
-            record = self._runs[sid] = DurableRun()
+            self.live.add(sid)
             try:
-                state = self._host.assert_fact(name, {**message, "sid": sid, "stage": 0})
-                error = state.get("exception") if isinstance(state, dict) else None
-                if error:
-                    raise EngineError(f"a rule action failed inside the engine: {error}")
+                return self._run(compiled, message, sid)
             except EngineError:
                 raise
-            except Exception as exc:  # durable's own exceptions carry .message
-                raise EngineError(f"the engine failed: {getattr(exc, 'message', exc)}") from exc
+            except Exception as exc:
+                raise EngineError(f"the engine failed: {exc}") from exc
             finally:
-                self._runs.pop(sid, None)
                 with contextlib.suppress(Exception):  # nothing was stored for this sid
-                    self._host.delete_state(name, sid)
-            return record
+                    _ENGINE.delete_state(compiled.handle, sid)
+                self.live.discard(sid)
+
+    def _run(self, compiled: _Compiled, message: Mapping[str, object], sid: str) -> list[str]:
+        """Assert the case, walk the engine's agenda, chain the stages; the fired rule ids."""
+        engine = _ENGINE
+        handle = compiled.handle
+        # every stage fact is the case's JSON text plus the sid, the stage and the values
+        # derived so far, built as text: the case is encoded once
+        head = f'{_dumps(message)[:-1]}, "sid": "{sid}", "stage": ' if message else \
+            f'{{"sid": "{sid}", "stage": '
+        derived = ""
+        derived_keys: set[str] = set()
+        fired: list[str] = []
+        stage_start = 0
+        state = self._assert(compiled, head + "0}")
+        got = engine.start_action_for_state(handle, state)
+        action = got[1] if got else None
+        while action:
+            name = action[2:action.index('"', 2)]
+            if name[0] == "~":
+                stage = int(name[1:])
+                if stage < compiled.last:
+                    new = fired[stage_start:]
+                    new.sort(key=compiled.order.__getitem__)
+                    stage_start = len(fired)
+                    for rule in new:
+                        for key, value in compiled.derive.get(rule, ()):
+                            # a fact derived in a lower stratum keeps its value
+                            if key not in derived_keys:
+                                derived_keys.add(key)
+                                derived += f', "{key}": {value}'
+                    self._assert(compiled, f"{head}{stage + 1}{derived}}}")
+            else:
+                fired.append(name)
+            action = engine.complete_and_start_action(handle, state)
+        ids = compiled.ids
+        return [ids[int(name[1:])] for name in fired]
+
+    def _assert(self, compiled: _Compiled, fact: str) -> int:
+        code, state = _ENGINE.assert_fact(compiled.handle, fact)
+        if code != 0:  # every stage fact has a consumer and is new: this cannot happen
+            raise EngineError(f"the engine did not accept a stage fact (code {code})")
+        return int(state)
 
 
-_ADAPTER = _Adapter()
-os.register_at_fork(after_in_child=_ADAPTER.after_fork)
+_DRIVER = _Driver()
+os.register_at_fork(after_in_child=_DRIVER.after_fork)
 
 
 def fire(pack: Pack, view: Mapping[str, object], as_of: dt.date) -> list[str]:
@@ -333,7 +374,7 @@ def fire(pack: Pack, view: Mapping[str, object], as_of: dt.date) -> list[str]:
 
 def run(pack: Pack, message: Mapping[str, object]) -> list[str]:
     """The ids of the rules that fired for one case message, in firing order."""
-    return _ADAPTER.run(pack, message).fired
+    return _DRIVER.run(pack, message)
 
 
 # durable_rules' compiler loops forever when more than about 512 distinct tests hang from one

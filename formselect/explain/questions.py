@@ -56,7 +56,7 @@ def openness(result: Standing) -> int:
 
 
 def _undecided(pack: Pack, case: Case, as_of: dt.date) -> tuple[Standing, dict[str, list[str]]]:
-    evaluation = evaluate(pack, case, as_of, Backend.PYTHON)
+    evaluation = evaluate(pack, case, as_of, Backend.COMPILED)
     facts: dict[str, list[str]] = {}
     for rule in pack.rules:
         if rule.id in evaluation.fired or not rule.in_force(as_of):

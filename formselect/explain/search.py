@@ -1,6 +1,6 @@
 """Shared machinery for why-not, what-if and question ranking.
 
-* ``quick_standing``: the outcome for a case without building a trace, using the pure-Python
+* ``quick_standing``: the outcome for a case without building a trace, using the compiled
   evaluator (it agrees with the engine; the differential tests hold it to that).
 * ``candidate_values``: the values worth trying for a fact — every allowed value of an
   enumeration, and for numbers and dates the thresholds the pack's own conditions use, with
@@ -26,7 +26,7 @@ __all__ = ["candidate_values", "case_facts_behind", "quick_standing", "try_chang
 
 def quick_standing(pack: Pack, case: Case, as_of: dt.date) -> Standing:
     """The ranking and routes for a case, without the trace."""
-    return standing(pack, evaluate(pack, case, as_of, Backend.PYTHON))
+    return standing(pack, evaluate(pack, case, as_of, Backend.COMPILED))
 
 
 def try_change(case: Case, changes: dict[str, object]) -> Case | None:

@@ -302,6 +302,8 @@ def _never_hold(typed: list[tuple[RawRule, str, str, Any]],
     derived: dict[str, dict[Scalar, None]] = {}
     for raw, _, _, _ in graph:
         for name, value in raw.derive.items():
+            if isinstance(value, list | dict):  # a wrong type, reported by the type checks
+                continue
             derived.setdefault(name, {})[value] = None
     for raw, source, where, condition in typed:
         reason = impossibility(condition, specs, derived, raw.valid_from, raw.valid_until)

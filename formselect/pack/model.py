@@ -11,6 +11,7 @@ import attrs
 
 from formselect.case.kinds import FactKind, TypeInfo
 from formselect.case.vocabulary import FactSpec, case_facts
+from formselect.conditions.compiled import Program
 from formselect.conditions.kleene import Compiled, compiled
 from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
 
@@ -194,6 +195,11 @@ class Pack:
     def compiled(self) -> Mapping[str, Compiled]:
         """Each rule's condition compiled for the pure-Python evaluator, by rule id."""
         return {r.id: compiled(r.condition) for r in self.rules}
+
+    @functools.cached_property
+    def program(self) -> Program:
+        """The conditions compiled to Python functions, one per stratum (made on first use)."""
+        return Program(self.rules, self.strata)
 
     @functools.cached_property
     def layers(self) -> tuple[tuple[Rule, ...], ...]:

@@ -39,6 +39,7 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
     """The advice as JSON-ready data; adds ``excluded`` for convenience."""
     data: dict[str, Any] = CONVERTER.unstructure(advice)
     data.pop("pack", None)
+    data.pop("engine", None)  # every engine gives the same advice (see Advice.engine)
     data["excluded"] = {k: list(v) for k, v in advice.excluded.items()}
     return data
 

@@ -48,9 +48,10 @@ def _patterns(pack: Pack) -> dict[str, tuple[int, list[dict[str, Any]]]]:
     """Rule id -> (priority, durable pattern): formselect's own compiled patterns when its
     adapter still builds them the same way, else the same construction done here."""
     try:
-        definition = _durable._Adapter()._definition(pack)
-        found = {k: (int(v.get("pri", 1)), v["all"]) for k, v in definition.items()
-                 if k in pack.by_id}
+        definition = _durable._definition(pack)
+        # the adapter keys each rule by its position in the pack: r0, r1, ...
+        found = {pack.rules[int(k[1:])].id: (int(v.get("pri", 1)), v["all"])
+                 for k, v in definition.items() if k.startswith("r")}
         if len(found) == len(pack.rules):
             return found
     except Exception:  # a changed private API: build them here

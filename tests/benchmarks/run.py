@@ -398,7 +398,7 @@ pack = formselect.builtin_pack()
 t2 = time.perf_counter()
 try:
     from formselect.engine import durable as _durable
-    _durable._ADAPTER._ruleset(pack)
+    _durable._DRIVER.compiled(pack)
 except AttributeError:
     pass
 t3 = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -430,7 +431,9 @@ def test_cpv_codes_are_ascii_digits_only(code: str) -> None:
                                           "while transfer.staff_transfer is false"]),
     ("malformed.toml", ["malformed.toml: invalid TOML", "line 2, column 23",
                         "expected a valid TOML document"]),
-    ("malformed.json", ["malformed.json: invalid JSON", "line 1 column 39",
+    # Python 3.13 points at the trailing comma, earlier versions at the brace after it
+    ("malformed.json", ["malformed.json: invalid JSON",
+                        f"line 1 column {38 if sys.version_info >= (3, 13) else 39}",
                         "expected a valid JSON document"]),
     ("not_a_table.json", ["not_a_table.json: a case must be a table of sections",
                           "found 'list'"]),

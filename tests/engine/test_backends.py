@@ -24,13 +24,17 @@ from formselect.engine import BACKENDS, Backend, Evaluation, evaluate
 from formselect.errors import FormselectError
 from formselect.pack.load import load_pack
 from formselect.pack.model import Option, Pack, Reference, Rule
-from tests.conftest import MINI_PACK
+from tests.conftest import BACKEND_PARAMS, MINI_PACK
 from tests.strategies import as_of_dates, as_of_for, cases, literal_hints, typed_conditions
 
 
 def both(pack: Pack, case: Case, as_of: dt.date) -> tuple[Evaluation, Evaluation]:
-    """The durable engine's and the Python evaluator's evaluation of one case."""
-    return evaluate(pack, case, as_of), evaluate(pack, case, as_of, Backend.PYTHON)
+    """The default engine's (durable where it imports) and the three-valued evaluator's
+    evaluation of one case; the compiled evaluator must give exactly the latter."""
+    python = evaluate(pack, case, as_of, Backend.PYTHON)
+
+    assert python == evaluate(pack, case, as_of, Backend.COMPILED)
+    return evaluate(pack, case, as_of), python
 
 
 def write_pack(folder: Path, rules: str) -> Pack:
@@ -147,7 +151,7 @@ class TestChaining:
     not_ready = Case(ownership=Ownership(employee_pct=40, board_control="community"),
                      service=Service(staff_count=10))
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_three_levels_true(self, mini_pack: Pack, backend: Backend) -> None:
         """A small staff-led case derives through every level and fires the level-3 rule."""
         result = evaluate(mini_pack, self.ready, dt.date(2021, 1, 1), backend)
@@ -158,7 +162,7 @@ class TestChaining:
                 "readiness_score": 10} == dict(result.derived)
         assert 10 == result.view["readiness_score"]
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_three_levels_false(self, mini_pack: Pack, backend: Backend) -> None:
         """The false branch chains too (derived false values feed negative tests)."""
         result = evaluate(mini_pack, self.not_ready, dt.date(2021, 1, 1), backend)
@@ -168,7 +172,7 @@ class TestChaining:
         assert {"staff_led": False, "size_band": "small", "mutual_ready": False,
                 "readiness_score": 2.5} == dict(result.derived)
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_unknown_breaks_the_chain(self, mini_pack: Pack, backend: Backend) -> None:
         """With the staff count unknown, mutual_ready cannot be concluded either way..."""
         case = Case(ownership=Ownership(employee_pct=60))
@@ -177,7 +181,7 @@ class TestChaining:
         assert {"staff_led": True} == dict(result.derived)
         assert set() == {r for r in result.fired if r[:2] in ("D1", "D2", "L3")}
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_negative_test_needs_a_false_derivation(self, mini_pack: Pack,
                                                     backend: Backend) -> None:
         """...but a large organisation is not ready whatever staff_led is (``or`` short-cut)."""
@@ -187,7 +191,7 @@ class TestChaining:
         assert {"size_band": "large", "mutual_ready": False,
                 "readiness_score": 2.5} == dict(result.derived)
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_conflicting_derivations(self, tmp_path: Path, backend: Backend) -> None:
         """Two rules deriving different values: the lowest id wins and the conflict is listed."""
         pack = write_pack(tmp_path, '[[fact]]\nname = "band"\nkind = "enum"\n'
@@ -221,7 +225,7 @@ class TestValidity:
 
             assert [] == [r for r in sorted(fired) if not pack.rule(r).in_force(as_of)]
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     @pytest.mark.parametrize(("as_of", "expected"), [
         (dt.date(2006, 1, 30), set()),
         (dt.date(2006, 1, 31), {"DT-OLD"}),
@@ -240,7 +244,7 @@ class TestValidity:
 
         assert expected == {r for r in fired if r.startswith("DT-")}
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     def test_as_of_condition(self, mini_pack: Pack, backend: Backend) -> None:
         """A condition on as_of switches on the date it names."""
         case = Case(money=Money(charitable_status=True))
@@ -253,7 +257,7 @@ class TestValidity:
 class TestYearsSince:
     """years_since() in the engine: the third anniversary, including from 29 February."""
 
-    @pytest.mark.parametrize("backend", list(Backend))
+    @pytest.mark.parametrize("backend", BACKEND_PARAMS)
     @pytest.mark.parametrize(("award", "as_of", "fires"), [
         (dt.date(2019, 6, 15), dt.date(2022, 6, 14), True),
         (dt.date(2019, 6, 15), dt.date(2022, 6, 15), False),
@@ -426,7 +430,7 @@ def test_engine_compiles_every_condition_under_its_limit(condition: Condition,
     assert python.fired == durable.fired
 
 
-@pytest.mark.parametrize("backend", list(Backend))
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
 def test_far_future_date_evaluates(mini_pack: Pack, backend: Backend) -> None:
     """A procurement date of 9999-12-31 (an 'open-ended' sentinel) evaluates."""
     case = Case(procurement=Procurement(start_date=dt.date(9999, 12, 31)))
@@ -451,5 +455,6 @@ class TestBackendRegistry:
 
     def test_an_unknown_backend_names_the_registered_ones(self) -> None:
         """A typo is refused, listing what is registered."""
-        with pytest.raises(FormselectError, match="expected one of 'durable', 'python'"):
+        with pytest.raises(FormselectError,
+                           match="expected one of 'durable', 'compiled', 'python'"):
             formselect.advise(Case(), "2024-03-01", backend="durabel")

@@ -1,4 +1,5 @@
-"""The differential oracle at scale: the durable_rules engine against the Python evaluator.
+"""The differential oracle at scale: the durable_rules engine and the compiled evaluator
+against the three-valued Python evaluator.
 
     python -m tests.reliability.oracle --n 100000 [--seed 1] [--jobs 2]
 
@@ -6,8 +7,9 @@ Each item is a valid generated case (tests/reliability/generate.py, steered half
 to the literals and validity boundaries of its pack) with an assessment date from 2006 to
 2030, evaluated on one of the packs — the built-in pack, the mini test pack
 (tests/packs/mini: every operator, three levels of chaining) and a 300-rule pack from the
-benchmark suite's generator (tests/benchmarks/packs.py) — by both backends. The whole
-Evaluation must be equal: fired rules, derived facts, conflicts and the fact view.
+benchmark suite's generator (tests/benchmarks/packs.py) — by every backend (durable_rules
+only where it imports). The whole Evaluation must be equal: fired rules, derived facts,
+conflicts and the fact view.
 
 Prints the number of disagreements (fired rules differ, or only derived facts / conflicts
 differ) and of crashes (an exception, or a child process that died); exit status 1 if any.
@@ -56,10 +58,10 @@ def hints_for(name: str) -> dict[str, Any]:
 
 
 def run_item(seed: int, index: int, packs: tuple[str, ...]) -> tuple[str, dict[str, Any] | None]:
-    """Evaluate one item on both backends: '=' agree, 'F' fired rules differ, 'D' only
+    """Evaluate one item on every backend: '=' agree, 'F' fired rules differ, 'D' only
     derived facts / conflicts / view differ, 'X' an exception."""
     from formselect.case.io import case_from_dict
-    from formselect.engine import Backend, evaluate
+    from formselect.engine import Backend, durable, evaluate
 
     rng = rng_for(seed, index)
     name = packs[index % len(packs)]
@@ -70,18 +72,21 @@ def run_item(seed: int, index: int, packs: tuple[str, ...]) -> tuple[str, dict[s
         pack = pack_named(name)
         case = case_from_dict(data)
         python = evaluate(pack, case, day, Backend.PYTHON)
-        durable = evaluate(pack, case, day)
+        others = [evaluate(pack, case, day, Backend.COMPILED)]
+        if durable.AVAILABLE:
+            others.append(evaluate(pack, case, day, Backend.DURABLE))
     except Exception as error:
         return "X", {"pack": name, "raised": f"{type(error).__name__}: {error}"[:500],
                      "traceback": traceback.format_exc()[-3000:]}
-    if python == durable:
-        return "=", None
-    report = {"pack": name, "as_of": day.isoformat(),
-              "only_engine": sorted(durable.fired - python.fired),
-              "only_python": sorted(python.fired - durable.fired),
-              "derived": [dict(durable.derived), dict(python.derived)]
-              if durable.derived != python.derived else None}
-    return ("F" if python.fired != durable.fired else "D"), report
+    for other in others:
+        if python != other:
+            report = {"pack": name, "as_of": day.isoformat(), "engine": other.engine,
+                      "only_engine": sorted(other.fired - python.fired),
+                      "only_python": sorted(python.fired - other.fired),
+                      "derived": [dict(other.derived), dict(python.derived)]
+                      if other.derived != python.derived else None}
+            return ("F" if python.fired != other.fired else "D"), report
+    return "=", None
 
 
 def main(argv: list[str] | None = None) -> int:
