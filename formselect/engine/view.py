@@ -15,7 +15,7 @@ from formselect.case.model import Case
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.kleene import years_since_key
 
-__all__ = ["RESOLUTION", "anniversary", "case_view", "quantise", "years_between"]
+__all__ = ["RESOLUTION", "anniversary", "case_view", "fact_entries", "quantise", "years_between"]
 
 
 def years_between(earlier: dt.date, later: dt.date) -> float:
@@ -50,6 +50,18 @@ def _plain(value: object) -> object:
     if isinstance(value, frozenset):
         return frozenset(_plain(v) for v in value)
     return value
+
+
+def fact_entries(case: Case, name: str, as_of: dt.date) -> dict[str, object]:
+    """The entries one case fact gives the view (none when it is unknown): the fact, and for
+    a date its years before ``as_of``, exactly as :func:`case_view` makes them."""
+    value = case.get(name)
+    if value is None:
+        return {}
+    entries = {name: _plain(value)}
+    if case_facts()[name].kind is FactKind.DATE:
+        entries[years_since_key(name)] = years_between(value, as_of)  # type: ignore[arg-type]
+    return entries
 
 
 def case_view(case: Case, as_of: dt.date) -> dict[str, object]:

@@ -23,12 +23,15 @@ from formselect.case.io import UNKNOWN, case_to_dict
 from formselect.case.kinds import FactKind
 from formselect.case.model import Case
 from formselect.case.vocabulary import case_facts
+from formselect.conditions.kleene import years_since_key
+from formselect.conditions.syntax import Literal
 from formselect.decide import Standing, standing
-from formselect.engine import Backend, evaluate
+from formselect.engine import Backend, Evaluation, evaluate
+from formselect.engine.view import fact_entries
 from formselect.errors import FormselectError
-from formselect.pack.model import Pack
+from formselect.pack.model import Pack, Rule
 
-from .search import quick_standing, try_change
+from .search import try_change
 
 __all__ = ["Interview", "Question", "next_questions", "openness", "parse_answer"]
 
@@ -55,8 +58,8 @@ def openness(result: Standing) -> int:
     return len(result.viable_forms) + undetermined
 
 
-def _undecided(pack: Pack, case: Case, as_of: dt.date) -> tuple[Standing, dict[str, list[str]]]:
-    evaluation = evaluate(pack, case, as_of, Backend.COMPILED)
+def _undecided(pack: Pack, case: Case, as_of: dt.date,
+               evaluation: Evaluation) -> tuple[Standing, dict[str, list[str]]]:
     facts: dict[str, list[str]] = {}
     for rule in pack.rules:
         if rule.id in evaluation.fired or not rule.in_force(as_of):
@@ -111,15 +114,17 @@ def next_questions(case: CaseLike, as_of: DateLike = None, rules: RulesLike = No
     the_case = resolve_case(case)
     pack = resolve_rules(rules)
     day = resolve_as_of(as_of, the_case)
-    base, facts = _undecided(pack, the_case, day)
+    evaluation = evaluate(pack, the_case, day, Backend.COMPILED)
+    base, facts = _undecided(pack, the_case, day, evaluation)
     start = openness(base)
+    trials = _Trials(pack, the_case, day, evaluation)
     questions = []
     for fact, rule_ids in facts.items():
         results = []
         for answer in _answers(pack, fact):
             changed = try_change(the_case, {fact: answer})
             if changed is not None:
-                results.append(openness(quick_standing(pack, changed, day)))
+                results.append(trials.openness(changed, fact))
         if not results:
             continue
         gain = start - sum(results) / len(results)
@@ -129,6 +134,98 @@ def next_questions(case: CaseLike, as_of: DateLike = None, rules: RulesLike = No
     order = list(case_facts())
     questions.sort(key=lambda q: (-q.value, -len(q.rules), order.index(q.fact)))
     return tuple(questions[:limit] if limit else questions)
+
+
+_READERS: dict[str, dict[str, list[Rule]]] = {}
+
+
+def _readers(pack: Pack) -> dict[str, list[Rule]]:
+    """For each fact, the rules whose condition reads it (kept for the last few packs)."""
+    found = _READERS.get(pack.digest)
+    if found is None:
+        if len(_READERS) >= 8:
+            _READERS.clear()
+        found = _READERS[pack.digest] = {}
+        for rule in pack.rules:
+            for name in rule.facts:
+                found.setdefault(name, []).append(rule)
+    return found
+
+
+class _Trials:
+    """Outcomes of a case with one unknown fact answered, re-evaluating only the rules the
+    answer can reach: those that read the fact, and (following derived facts) those that read
+    what they derive. Every other rule keeps its outcome; the tests compare each trial's fired
+    rules and derived facts with a full evaluation. A standing depends on those alone, so one
+    is made per distinct set of fired rules."""
+
+    def __init__(self, pack: Pack, case: Case, as_of: dt.date, base: Evaluation) -> None:
+        self.pack = pack
+        self.as_of = as_of
+        self.base = base
+        derived = {d.name for d in pack.derived} | set(pack.derivers)
+        self.view = {k: v for k, v in base.view.items() if k not in derived}
+        self.derived_names = derived
+        self.in_force = {r.id for layer in pack.layers_on(as_of) for r in layer}
+        self._reach: dict[str, tuple[tuple[Rule, ...], ...]] = {}
+        self._openness: dict[frozenset[str], int] = {}
+
+    def reach(self, fact: str) -> tuple[tuple[Rule, ...], ...]:
+        """The rules an answer to ``fact`` can change, by stratum (in force only)."""
+        found = self._reach.get(fact)
+        if found is None:
+            readers = _readers(self.pack)
+            chosen: dict[str, Rule] = {}
+            pending = [fact]
+            while pending:
+                for rule in readers.get(pending.pop(), ()):
+                    if rule.id not in chosen:
+                        chosen[rule.id] = rule
+                        pending += list(rule.derive)
+            strata = [[] for _ in range(self.pack.strata)]  # type: list[list[Rule]]
+            for rule in self.pack.rules:
+                if rule.id in chosen and rule.id in self.in_force:
+                    strata[rule.stratum].append(rule)
+            found = self._reach[fact] = tuple(tuple(s) for s in strata)
+        return found
+
+    def evaluation(self, changed: Case, fact: str) -> Evaluation:
+        """The evaluation of ``changed`` (the base case with ``fact`` answered)."""
+        current = dict(self.view)
+        current.pop(fact, None)
+        current.pop(years_since_key(fact), None)
+        current.update(fact_entries(changed, fact, self.as_of))
+        current.update(self.base.derived)
+        fired = set(self.base.fired)
+        compiled = self.pack.compiled
+        derivers = self.pack.derivers
+        for rules in self.reach(fact):
+            touched: set[str] = set()
+            for rule in rules:
+                if compiled[rule.id].truth(current) is True:
+                    fired.add(rule.id)
+                else:
+                    fired.discard(rule.id)
+                touched.update(rule.derive)
+            for name in touched:  # the lowest (stratum, id) of the rules that fired wins
+                values = [r for r in derivers.get(name, ()) if r.id in fired]
+                if values:
+                    current[name] = min(values, key=lambda r: (r.stratum, r.id)).derive[name]
+                else:
+                    current.pop(name, None)
+        derived: dict[str, Literal] = {k: v for k, v in current.items()  # type: ignore[misc]
+                                       if k in self.derived_names}
+        # what a standing reads (fired rules, derived facts); conflicts are not needed here
+        return Evaluation(frozenset(fired), derived, (), current, str(Backend.COMPILED))
+
+    def openness(self, changed: Case, fact: str) -> int:
+        """:func:`openness` of the changed case (the same fired rules, the same openness)."""
+        evaluation = self.evaluation(changed, fact)
+        found = self._openness.get(evaluation.fired)
+        if found is None:  # the fired rules decide the derived facts, and so the standing
+            found = self._openness[evaluation.fired] = openness(standing(self.pack,
+                                                                         evaluation))
+        return found
 
 
 def _answer_words(fact: str) -> tuple[str, ...]:
