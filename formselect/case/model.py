@@ -272,6 +272,13 @@ class Transfer:
         "Grants, below-market loans and similar support over three financial years.",
         "How much other public support will it receive over three years, in pounds?",
         bounds=MONEY, unit="£")
+    minimal_assistance_total_gbp_3yr: float | None = fact(
+        "All minimal or services-of-public-economic-interest financial assistance the "
+        "organisation receives from any public body over the current and two previous "
+        "financial years, this transfer's discount and support included.",
+        "In total, how much minimal or SPEI financial assistance will it have received over "
+        "this and the two previous financial years, in pounds?",
+        bounds=MONEY, unit="£")
     staff_terms_retained: bool | None = fact(
         "Transferring staff keep public-sector terms that new recruits will not get.",
         "Will transferred staff keep terms that new recruits will not get?")
