@@ -27,6 +27,7 @@ __all__ = [
     "AdviceReaders",
     "Certainty",
     "Comparison",
+    "Confidence",
     "FormStatus",
     "OpenPoint",
     "OptionScore",
@@ -34,10 +35,14 @@ __all__ = [
     "ProcurementAdvice",
     "RiskItem",
     "RouteAdvice",
+    "RouteCondition",
     "RouteStatus",
+    "ScorePoint",
+    "SeparatingQuestion",
     "Standing",
     "Status",
     "StepItem",
+    "TieBreak",
     "Trace",
     "TraceStep",
     "register_readers",
@@ -50,8 +55,9 @@ class Status(StrEnum):
     """What the advice concludes about the legal form."""
 
     RECOMMENDED = "recommended"
-    TIE = "tie"  # adviser judgement needed between the top forms
+    TIE = "tie"  # the facts leave forms level: the prior orders them (see tie_break)
     NO_VIABLE_FORM = "no_viable_form"
+    OUT_OF_COVERAGE = "out_of_coverage"  # the date is before the pack's law begins
 
 
 class FormStatus(StrEnum):
@@ -215,6 +221,15 @@ class Trace(Sequence[TraceStep]):
 
 
 @attrs.frozen
+class ScorePoint:
+    """Points one rule gave a form, and why: the form property the preference matched."""
+
+    rule_id: str
+    weight: int
+    because: str = ""  # e.g. "asset lock: statutory" (empty for a rule that names the form)
+
+
+@attrs.frozen
 class OptionScore:
     """A legal form's standing: score, status and the rules behind it."""
 
@@ -224,6 +239,39 @@ class OptionScore:
     status: FormStatus
     favoured_by: tuple[str, ...] = ()
     excluded_by: tuple[str, ...] = ()
+    points: tuple[ScorePoint, ...] = ()  # every point of the score, rule by rule
+    prior_rank: int | None = None  # how common the form is (1 = most common), for ties
+
+
+@attrs.frozen
+class SeparatingQuestion:
+    """The unknown fact whose answer would best tell tied or close forms apart."""
+
+    fact: str
+    question: str
+    rules: tuple[str, ...]  # the unknown rules that read it and weigh the forms differently
+
+
+@attrs.frozen
+class TieBreak:
+    """How forms the facts left level were ordered: by the pack's prior, never silently."""
+
+    tied: tuple[str, ...]  # form ids with the top score, in the prior's order
+    chosen: str | None  # None when no prior separates the first two: no form is recommended
+    by: str  # "prior", or "unbroken" where the pack's prior does not separate them
+    prior: str = ""  # the prior's title and date
+    question: SeparatingQuestion | None = None
+
+
+@attrs.frozen
+class Confidence:
+    """How firm the recommendation is: its margin and the unknowns that could overturn it."""
+
+    level: str  # "high", "medium" or "low"
+    margin: int  # points ahead of the runner-up (0 in a tie)
+    runner_up: str | None
+    could_overturn: tuple[str, ...]  # unknown case facts whose answers could change the form
+    summary: str
 
 
 @attrs.frozen
@@ -265,6 +313,18 @@ class RouteAdvice:
     excluded_by: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()  # rule ids of risks naming the route
     steps: tuple[StepItem, ...] = ()
+    burden: int = 0  # 1 = no process beyond the award ... 5 = a full competition
+
+
+@attrs.frozen
+class RouteCondition:
+    """A less burdensome route that unknown facts could open: "if ... then this route"."""
+
+    route: str
+    conditions: tuple[str, ...]  # the conditions of the rules that would make it available
+    rules: tuple[str, ...]
+    facts: tuple[str, ...]  # the unknown case facts they read
+    text: str
 
 
 @attrs.frozen
@@ -275,6 +335,8 @@ class ProcurementAdvice:
     recommended_route: str | None
     routes: tuple[RouteAdvice, ...]
     note: str = ""
+    # less burdensome routes that unknown facts could open, most promising first
+    conditional: tuple[RouteCondition, ...] = ()
 
     def route(self, route_id: str) -> RouteAdvice:
         """The advice for one route (KeyError if the pack has no such route)."""
@@ -324,6 +386,8 @@ class Advice:
     trace: Sequence[TraceStep]
     rules_version: str
     formselect_version: str
+    confidence: Confidence | None = None
+    tie_break: TieBreak | None = None
     schema: str = SCHEMA
     # which engine ran the rules: "durable" (durable_rules, the default where it imports),
     # "compiled" (the default on Python 3.13 and later) or "python". Every engine gives the
@@ -412,6 +476,7 @@ class Standing:
     procurement: ProcurementAdvice
     fired: tuple[str, ...] = ()  # rule ids, in pack order
     derived: Mapping[str, object] = attrs.field(factory=dict)
+    tie_break: TieBreak | None = None
 
     @property
     def viable_forms(self) -> tuple[str, ...]:

@@ -20,21 +20,28 @@ from .advice import (
     RiskItem,
     RouteAdvice,
     RouteStatus,
+    ScorePoint,
     Standing,
     Status,
     StepItem,
+    TieBreak,
     Trace,
 )
 from .case.io import json_value
 from .case.model import Case
-from .certainty import assess_certainty
+from .certainty import (
+    assess_certainty,
+    assess_confidence,
+    route_conditions,
+    separating_question,
+)
 from .conditions.compiled import quantised
 from .conditions.syntax import render_literal
 from .engine import Evaluation
 from .errors import EngineError
 from .pack.model import Option, Pack, Rule, Severity
 
-__all__ = ["Standing", "decide", "json_value", "standing"]
+__all__ = ["Standing", "decide", "json_value", "preference_text", "standing"]
 
 
 _CONCLUSIONS: dict[tuple[str, str], str] = {}
@@ -45,18 +52,39 @@ def _conclusion(pack: Pack, rule: Rule) -> str:
     key = (pack.digest, rule.id)
     text = _CONCLUSIONS.get(key)
     if text is None:
-        text = _CONCLUSIONS[key] = _describe(rule, pack.options)
+        text = _CONCLUSIONS[key] = _describe(rule, pack)
     return text
 
 
-def _describe(rule: Rule, options: Mapping[str, Option]) -> str:
+def preference_text(pack: Pack, rule: Rule) -> str:
+    """A preference in words: ``asset lock: statutory or optional statutory``."""
+    parts = []
+    for prop_id, values in rule.prefer.items():
+        prop = pack.property_named(prop_id)
+        label = prop.name.lower() if prop else prop_id
+        parts.append(f"{label}: {' or '.join(v.replace('_', ' ') for v in values)}")
+    return "; ".join(parts)
+
+
+def _describe(rule: Rule, pack: Pack) -> str:
+    options = pack.options
+
     def name(option_id: str) -> str:
         return options[option_id].name if option_id in options else option_id
 
     parts = []
     if rule.exclude:
         parts.append("rules out " + "; ".join(name(o) for o in rule.exclude))
-    if rule.favour:
+    if rule.prefer:
+        weight = f"+{rule.weight}" + (f", {rule.weight_note}" if rule.weight_note else "")
+        parts.append(f"prefers {preference_text(pack, rule)} ({weight}), which favours "
+                     + "; ".join(name(o) for o in rule.favour if o in options
+                                 and options[o].kind == "form"))
+        routes = {o: w for o, w in rule.favour.items() if o in options
+                  and options[o].kind == "route"}
+        if routes:
+            parts.append("favours " + "; ".join(f"{name(o)} (+{w})" for o, w in routes.items()))
+    elif rule.favour:
         parts.append("favours " + "; ".join(f"{name(o)} (+{w})" for o, w in rule.favour.items()))
     if rule.derive:
         parts.append("concludes " + ", ".join(f"{k} = {render_literal(v)}"
@@ -108,31 +136,73 @@ def _tally(options: Sequence[Option], fired: Sequence[Rule]) -> dict[str, tuple[
     return tally
 
 
-def _rank_forms(pack: Pack, fired: Sequence[Rule]) -> tuple[Status, tuple[OptionScore, ...]]:
+def _because(pack: Pack, rule: Rule, form: Option) -> str:
+    """Which of the form's properties a preference matched (empty for a plain favour)."""
+    if not rule.prefer:
+        return ""
+    parts = []
+    for prop_id in rule.prefer:
+        prop = pack.property_named(prop_id)
+        value = form.properties.get(prop_id, "")
+        parts.append(f"{prop.name.lower() if prop else prop_id}: {value.replace('_', ' ')}")
+    return "; ".join(parts)
+
+
+def _rank_forms(pack: Pack, fired: Sequence[Rule], covered: bool = True
+                ) -> tuple[Status, tuple[OptionScore, ...], TieBreak | None]:
+    """Score every form by the preferences (and favours) that fired; order the forms the
+    facts leave level by the pack's prior, and say so."""
     tally = _tally(pack.forms, fired)
-    viable = [o for o in pack.forms if not tally[o.id][2]]
-    top = max((tally[o.id][0] for o in viable), default=None)
+    points: dict[str, list[ScorePoint]] = {o.id: [] for o in pack.forms}
+    forms = {o.id: o for o in pack.forms}
+    for rule in fired:
+        for option, weight in rule.favour.items():
+            if option in points:
+                points[option].append(ScorePoint(rule.id, weight,
+                                                 _because(pack, rule, forms[option])))
+    prior = pack.prior
+
+    def rank(option: Option) -> int | None:
+        return prior.rank(option.id) if prior else None
+
+    def order_key(option: Option) -> tuple[int, int, int, str]:
+        return (1 if tally[option.id][2] else 0, -tally[option.id][0],
+                rank(option) or 10**6, option.id)
+
+    ordered = sorted(pack.forms, key=order_key)
+    viable = [o for o in ordered if not tally[o.id][2]]
+    top = tally[viable[0].id][0] if viable else None
     leaders = [o for o in viable if tally[o.id][0] == top]
-    if not viable:
+    tie_break = None
+    if not covered:
+        status = Status.OUT_OF_COVERAGE
+    elif not viable:
         status = Status.NO_VIABLE_FORM
     elif len(leaders) == 1:
         status = Status.RECOMMENDED
     else:
         status = Status.TIE
+        # the alphabet never decides: without a prior that separates the first two, the tie
+        # stands and no form is recommended
+        separated = prior is not None and rank(leaders[0]) != rank(leaders[1])
+        tie_break = TieBreak(
+            tuple(o.id for o in leaders), leaders[0].id if separated else None,
+            "prior" if separated else "unbroken",
+            f"{prior.title} ({prior.date.isoformat()})" if prior else "")
 
     def form_status(option: Option) -> FormStatus:
         if tally[option.id][2]:
             return FormStatus.EXCLUDED
+        if status is Status.OUT_OF_COVERAGE:
+            return FormStatus.VIABLE
         if option in leaders:
             return FormStatus.RECOMMENDED if status is Status.RECOMMENDED else FormStatus.TIED
         return FormStatus.VIABLE
 
-    ranking = [OptionScore(o.id, o.name, tally[o.id][0], form_status(o), tuple(tally[o.id][1]),
-                           tuple(tally[o.id][2])) for o in pack.forms]
-    order = list(FormStatus)
-    ranking.sort(key=lambda s: (order.index(s.status) if s.status is not FormStatus.TIED else 0,
-                                -s.score, s.id))
-    return status, tuple(ranking)
+    ranking = tuple(OptionScore(o.id, o.name, tally[o.id][0], form_status(o),
+                                tuple(tally[o.id][1]), tuple(tally[o.id][2]),
+                                tuple(points[o.id]), rank(o)) for o in ordered)
+    return status, ranking, tie_break
 
 
 def _risks(fired: Sequence[Rule]) -> tuple[RiskItem, ...]:
@@ -168,15 +238,17 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
         routes.append(RouteAdvice(
             option.id, option.name, status, score, compatible, tuple(favoured),
             tuple(excluded), tuple(r.rule_id for r in named),
-            tuple(s for s in steps if option.id in s.applies_to)))
+            tuple(s for s in steps if option.id in s.applies_to), option.burden))
 
     def worst(route: RouteAdvice) -> int:
         return max((r.severity.rank for r in risks if r.rule_id in route.risks), default=-1)
 
     usable = [r for r in routes if r.status in (RouteStatus.AVAILABLE,
                                                 RouteStatus.AVAILABLE_WITH_RISK)]
+    # the least burdensome route the rules make available, its risks stated (routes without
+    # a declared burden come last); then the strongest support, the mildest risk
     candidates = sorted((r for r in usable if r.compatible),
-                        key=lambda r: (-r.score, worst(r), r.id))
+                        key=lambda r: (r.burden or 99, -r.score, worst(r), r.id))
     recommended = candidates[0].id if candidates else None
     note = ""
     if form is not None and recommended is None:
@@ -191,8 +263,12 @@ def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
 def standing(pack: Pack, evaluation: Evaluation) -> Standing:
     """Rank the forms and assess the routes from the rules that fired."""
     fired = [r for r in pack.rules if r.id in evaluation.fired]
-    status, ranking = _rank_forms(pack, fired)
-    recommended = ranking[0].id if status is Status.RECOMMENDED else None
+    as_of = evaluation.view.get("as_of")
+    start = pack.coverage_start
+    covered = not (isinstance(as_of, dt.date) and start is not None and as_of < start)
+    status, ranking, tie_break = _rank_forms(pack, fired, covered)
+    recommended = ranking[0].id if status is Status.RECOMMENDED else (
+        tie_break.chosen if tie_break is not None else None)
     risks = _risks(fired)
     steps = _steps(fired)
     procurement = _routes(pack, fired, recommended, risks, steps)
@@ -201,7 +277,8 @@ def standing(pack: Pack, evaluation: Evaluation) -> Standing:
         procurement = attrs.evolve(procurement, regime=regime)
     return Standing(status, recommended, ranking, risks, steps, procurement,
                     tuple(r.id for r in fired),
-                    {k: json_value(v) for k, v in sorted(evaluation.derived.items())})
+                    {k: json_value(v) for k, v in sorted(evaluation.derived.items())},
+                    tie_break)
 
 
 def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
@@ -219,6 +296,18 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
                                            strict=True)
                       if "." in atom.fact and key not in view})
     all_notes = list(notes)
+    if result.status is Status.OUT_OF_COVERAGE and pack.coverage_start is not None:
+        all_notes.append(
+            f"{as_of.isoformat()} is before the law this rule pack covers: its rules weigh "
+            f"the legal forms from {pack.coverage_start.isoformat()}. No form is recommended; "
+            "take advice on the law in force at the time.")
+    if result.recommended is not None:
+        procurement = attrs.evolve(procurement, conditional=route_conditions(
+            pack, by_rule, view, procurement))
+    tie_break = result.tie_break
+    if tie_break is not None:
+        tie_break = attrs.evolve(tie_break, question=separating_question(
+            pack, by_rule, view, tie_break.tied))
     if procurement.note:
         all_notes.append(procurement.note)
     for fact, rule_ids in evaluation.conflicts:
@@ -228,6 +317,7 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
         case=case, as_of=as_of, status=result.status, recommended=result.recommended,
         ranking=result.ranking, risks=result.risks, steps=result.steps,
         procurement=procurement, certainty=assess_certainty(pack, by_rule, view, result),
+        confidence=assess_confidence(pack, by_rule, view, result), tie_break=tie_break,
         derived={k: json_value(v) for k, v in sorted(evaluation.derived.items())},
         unknown_facts=tuple(unknown), notes=tuple(all_notes),
         trace=Trace(pack, view, outcomes, lambda rule: _conclusion(pack, rule), _shown),

@@ -23,7 +23,10 @@ a file with ``[[scenario]]`` tables, write a scenario's case sections as dotted 
 plain ``[case.ownership]`` table belongs to the file, wherever it is written.
 
 What each expectation means: ``expect_form`` — this form is recommended (status
-``recommended``); ``expect_status`` — ``recommended``, ``tie`` or ``no_viable_form``;
+``recommended``, or first after a tie the prior broke); ``expect_status`` — ``recommended``,
+``tie``, ``no_viable_form`` or ``out_of_coverage``; ``expect_family_rank`` — the family of
+``actual_form`` ranks here among the families of the forms not ruled out (real cases, which
+also record ``actual_form``, ``actual_route``, their evidence, ``sector`` and ``sources``);
 ``expect_route`` — the recommended route (``"none"``: no route); ``expect_fired`` /
 ``expect_not_fired`` — these rules fire / do not; ``expect_risks`` — each rule id is among
 the risks flagged and each severity has at least one risk (``expect_no_risks``: none of
@@ -54,8 +57,8 @@ from .case.io import UNKNOWN, case_from_dict, case_to_dict, load_case
 from .errors import FormselectError, ProblemsError, did_you_mean
 from .pack.model import Pack, Severity
 
-__all__ = ["FIELDS", "Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
-           "run_scenarios", "scenario_files"]
+__all__ = ["FIELDS", "Scenario", "ScenarioResult", "families", "family_rank", "load_scenarios",
+           "run_scenario", "run_scenarios", "scenario_files"]
 
 FIELDS: Mapping[str, str] = {
     "name": "text",
@@ -74,10 +77,22 @@ FIELDS: Mapping[str, str] = {
     "expect_no_risks": "a list of rule ids or severities",
     "expect_excluded": "a list of form or route ids",
     "expect_derived": "a table of derived facts and values ({ regime = \"...\" })",
+    "expect_family_rank": "a whole number from 1: where the actual form's family ranks",
+    "actual_form": "a form id: the form the organisation really took (real cases)",
+    "actual_form_confidence": "high, medium or low: how well the actual form is verified",
+    "actual_form_evidence": "text: where the actual form is recorded",
+    "actual_family_verified": "true or false: whether even the form's family is verified",
+    "actual_route": "a route id, or \"unknown\": how the first contract was really awarded",
+    "actual_route_evidence": "text: where the actual route is recorded",
+    "sector": "text: the kind of service (nhs_community_services, youth_services, ...)",
+    "sources": "a list of tables { n, title, url, publisher, date }: the case's sources",
 }
+CONFIDENCES = ("high", "medium", "low")
 LISTS = ("expect_fired", "expect_not_fired", "expect_risks", "expect_no_risks",
          "expect_excluded")
-TEXTS = ("name", "description", "case_file", "expect_status", "expect_form", "expect_route")
+TEXTS = ("name", "description", "case_file", "expect_status", "expect_form", "expect_route",
+         "actual_form", "actual_form_confidence", "actual_form_evidence", "actual_route",
+         "actual_route_evidence", "sector")
 NO_ROUTE = "none"
 FILE_ONLY = ("name", "description")  # describe the file; not inherited by its scenarios
 
@@ -233,8 +248,14 @@ def _well_typed(key: str, value: Any) -> bool:
     if key == "rules":
         return isinstance(value, str) or (
             isinstance(value, list) and all(isinstance(v, str) for v in value))
-    if key == "replace_rules":
+    if key in ("replace_rules", "actual_family_verified"):
         return isinstance(value, bool)
+    if key == "expect_family_rank":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key == "sources":
+        return isinstance(value, list) and all(
+            isinstance(v, Mapping) and isinstance(v.get("url"), str)
+            and isinstance(v.get("title"), str) for v in value)
     return isinstance(value, Mapping)  # case, expect_derived
 
 
@@ -343,9 +364,19 @@ def _reference_problems(scenario: Scenario, pack: Pack) -> list[str]:
 
     if "expect_status" in fields:
         check("expect_status", fields["expect_status"], [s.value for s in Status], "a status")
-        if "expect_form" in fields and fields["expect_status"] != Status.RECOMMENDED:
+        if "expect_form" in fields and fields["expect_status"] not in (Status.RECOMMENDED,
+                                                                       Status.TIE):
             problems.append(f"{scenario.where('expect_form')}: expect_form needs "
-                            "expect_status = \"recommended\" (or no expect_status)")
+                            "expect_status = \"recommended\" or \"tie\" (or no "
+                            "expect_status)")
+    if "actual_form" in fields:
+        check("actual_form", fields["actual_form"], forms, "a form")
+    if "actual_form_confidence" in fields:
+        check("actual_form_confidence", fields["actual_form_confidence"], CONFIDENCES,
+              "a confidence")
+    if "expect_family_rank" in fields and "actual_form" not in fields:
+        problems.append(f"{scenario.where('expect_family_rank')}: expect_family_rank needs "
+                        "actual_form (the form whose family is ranked)")
     if "expect_form" in fields:
         check("expect_form", fields["expect_form"], forms, "a form")
     if "expect_route" in fields:
@@ -410,6 +441,14 @@ def _compare(fields: Mapping[str, Any], advice: Advice) -> list[tuple[str, str]]
         if not _excluded(advice, option):
             failures.append(("expect_excluded", f"expected {option!r} to be ruled out; "
                                                 f"{_option_state(advice, option)}"))
+    if "expect_family_rank" in fields:
+        rank = family_rank(advice, str(fields["actual_form"]))
+        if rank != fields["expect_family_rank"]:
+            got = f"ranks {rank}" if rank else "is not among the viable forms"
+            failures.append(("expect_family_rank", f"expected the family of "
+                             f"{fields['actual_form']!r} to rank {fields['expect_family_rank']}"
+                             f", but it {got}; families in order: "
+                             f"{', '.join(families(advice)) or 'none'}"))
     for name, expected in fields.get("expect_derived", {}).items():
         actual = advice.derived.get(str(name))
         if not _same(expected, actual):
@@ -417,6 +456,29 @@ def _compare(fields: Mapping[str, Any], advice: Advice) -> list[tuple[str, str]]
             failures.append(("expect_derived", f"expected derived fact {name} = "
                                                f"{expected!r}, got {got}"))
     return failures
+
+
+def _family(advice: Advice, form_id: str) -> str:
+    option = advice.pack.options.get(form_id) if advice.pack is not None else None
+    return option.family if option is not None and option.family else form_id
+
+
+def families(advice: Advice) -> list[str]:
+    """The families of the forms not ruled out, best ranked first, each once."""
+    found: list[str] = []
+    for option in advice.ranking:
+        family = _family(advice, option.id)
+        if option.status is not FormStatus.EXCLUDED and family not in found:
+            found.append(family)
+    return found
+
+
+def family_rank(advice: Advice, form_id: str) -> int | None:
+    """Where a form's family ranks among the families of the viable forms (1 = top), or
+    None when every form of the family is ruled out."""
+    ranked = families(advice)
+    family = _family(advice, form_id)
+    return ranked.index(family) + 1 if family in ranked else None
 
 
 def _outcome(advice: Advice) -> str:

@@ -45,8 +45,12 @@ def test_equal_scores_are_a_tie_naming_the_rules(pack: fs.Pack) -> None:
     tie = advise(pack, {"ownership": {"employee_pct": 10}})
 
     assert fs.Status.TIE == tie.status
-    assert tie.recommended is None
     assert () == tie.conflicting_rules  # nothing favours any form
+    # this pack has no [prior]: the alphabet never breaks a tie, so nothing is recommended
+    assert tie.tie_break is not None
+    assert "unbroken" == tie.tie_break.by
+    assert tie.recommended is None
+    assert tie.tie_break.chosen is None
 
 
 def test_every_form_excluded_is_no_viable_form(pack: fs.Pack) -> None:
@@ -66,7 +70,9 @@ def test_rules_out_of_force_do_not_count(pack: fs.Pack) -> None:
     assert "gamma" == advise(pack, facts, dt.date(2018, 1, 1)).recommended
     later = advise(pack, facts, dt.date(2020, 1, 1))
     assert fs.Outcome.NOT_IN_FORCE == later.step("T-14").outcome
-    assert later.recommended is None
+    assert fs.Status.TIE == later.status
+    assert later.tie_break is not None
+    assert "gamma" not in later.tie_break.tied[:1]
 
 
 def test_routes_statuses_and_recommended_route(pack: fs.Pack) -> None:

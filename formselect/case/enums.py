@@ -11,13 +11,16 @@ __all__ = [
     "DirectAwardGround",
     "Initiator",
     "Jurisdiction",
+    "MembershipModel",
     "NhsContractType",
+    "OriginProgramme",
     "ParentBody",
     "PensionScheme",
     "PlannedRoute",
     "ProfitDistribution",
     "ReservedProvision",
     "ServiceCategory",
+    "StaffInfluence",
 ]
 
 
@@ -75,6 +78,9 @@ class ServiceCategory(StrEnum):
     HOUSING_MANAGEMENT = "housing_management"
     TRANSPORT = "transport"
     WASTE_AND_CLEANING = "waste_and_cleaning"
+    PROBATION = "probation"
+    ENVIRONMENTAL_SERVICES = "environmental_services"  # parks, environmental health, regulation
+    POLICY_AND_RESEARCH = "policy_and_research"
     OTHER = "other"
 
 
@@ -167,3 +173,33 @@ class NhsContractType(StrEnum):
     APMS = "apms"
     LA_PUBLIC_HEALTH = "la_public_health"
     OTHER = "other"
+
+
+class StaffInfluence(StrEnum):
+    """How much say staff will have, as advisers usually know it before any numbers exist."""
+
+    NONE = "none"
+    CONSULTED = "consulted"
+    LED = "led"  # staff initiated and lead the spin-out
+    MAJORITY_OF_BOARD = "majority_of_board"
+    OWNED = "owned"  # staff own it: directly, as members, or through a trust
+
+
+class MembershipModel(StrEnum):
+    """Who the members will be."""
+
+    COMMUNITY_OPEN = "community_open"  # open to service users and local people
+    STAFF_MEMBERS = "staff_members"  # staff are the members, one member one vote
+    FOUNDERS_ONLY = "founders_only"  # a small founding group
+    MULTI_STAKEHOLDER = "multi_stakeholder"  # staff, users, community as member classes
+    PUBLIC_BODY_MEMBER = "public_body_member"  # the public body is (or is among) the members
+
+
+class OriginProgramme(StrEnum):
+    """The programme or decision the spin-out came from."""
+
+    RIGHT_TO_REQUEST = "right_to_request"  # NHS Transforming Community Services, 2008-2011
+    RIGHT_TO_PROVIDE = "right_to_provide"  # NHS and social care staff, from 2011
+    MUTUALS_SUPPORT_PROGRAMME = "mutuals_support_programme"  # Cabinet Office, 2011-2016
+    COUNCIL_DECISION = "council_decision"
+    COMMUNITY_INITIATIVE = "community_initiative"

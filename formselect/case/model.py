@@ -21,13 +21,16 @@ from .enums import (
     DirectAwardGround,
     Initiator,
     Jurisdiction,
+    MembershipModel,
     NhsContractType,
+    OriginProgramme,
     ParentBody,
     PensionScheme,
     PlannedRoute,
     ProfitDistribution,
     ReservedProvision,
     ServiceCategory,
+    StaffInfluence,
 )
 from .kinds import check_value, converter_for, type_info
 
@@ -84,6 +87,14 @@ class Service:
     initiated_by: Initiator | None = fact(
         "Who set the spin-out in motion.", "Who started the spin-out: staff, management, "
         "the public body, the community or service users?")
+    origin_programme: OriginProgramme | None = fact(
+        "The programme or decision the spin-out came from (NHS Right to Request or Right to "
+        "Provide, the Mutuals Support Programme, a council decision, a community initiative).",
+        "Which programme or decision did the spin-out come from?")
+    parent_body_count: int | None = fact(
+        "Number of public bodies the service leaves or that will commission it together.",
+        "How many public bodies does the service leave, or will commission it together?",
+        bounds=(1, 1_000), unit="bodies")
     staff_count: int | None = fact(
         "Number of staff expected to move to the new organisation.",
         "How many staff will move to the new organisation?", bounds=(0, 1_000_000),
@@ -144,6 +155,16 @@ class Ownership:
         "Share of the organisation's activity carried out for the controlling public body.",
         "What percentage of the organisation's work will be for the public body?",
         bounds=PCT, unit="%")
+    staff_influence: StaffInfluence | None = fact(
+        "How much say staff will have: none, consulted, led (staff lead the spin-out), "
+        "majority_of_board, or owned (staff own it directly, as members or through a trust).",
+        "How much say will staff have: none, consulted, led, majority of the board, or owned?")
+    founders_keep_control: bool | None = fact(
+        "A small founding group (managers or founders) is to keep control.",
+        "Is a small founding group to keep control?")
+    staff_hold_shares: bool | None = fact(
+        "Staff are to hold shares individually (often one share each).",
+        "Will staff each hold shares in the organisation?")
     joint_public_control: bool | None = fact(
         "Several public bodies share control.", "Will several public bodies share control?")
     employee_ownership_trust: bool | None = fact(
@@ -169,6 +190,13 @@ class Money:
         "Must the assets be locked to the purpose (required, preferred, not wanted)?")
     charitable_status: bool | None = fact(
         "Charitable status is wanted.", "Does the organisation want to be a charity?")
+    profit_pledged_to_community: bool | None = fact(
+        "Surpluses are pledged to charities, the community or the service.",
+        "Are surpluses pledged to charities, the community or the service?")
+    charity_tax_motive: bool | None = fact(
+        "Business rate relief, Gift Aid or grants open only to charities are a reason for "
+        "charitable status.",
+        "Are rate relief, Gift Aid or charity-only grants a reason to become a charity?")
     max_member_shareholding_gbp: float | None = fact(
         "Largest withdrawable shareholding one member would hold (societies).",
         "What is the most any one member would invest in shares, in pounds?",
@@ -185,6 +213,11 @@ class Membership:
     open_to_community: bool | None = fact(
         "Membership is open to service users or the community who benefit.",
         "Can service users or local people become members?")
+    model: MembershipModel | None = fact(
+        "Who the members will be: community_open, staff_members (one member one vote), "
+        "founders_only, multi_stakeholder, or public_body_member.",
+        "Who will the members be: the community, the staff, the founders, several groups, or "
+        "the public body?")
     benefits_wider_community: bool | None = fact(
         "The organisation benefits a community wider than its own staff.",
         "Will the organisation benefit people beyond its own staff?")
@@ -234,6 +267,9 @@ class Procurement:
     cross_border_interest: bool | None = fact(
         "The contract may interest suppliers from other countries.",
         "Could the contract interest suppliers from abroad?")
+    local_opposition: bool | None = fact(
+        "Service users, residents, staff or unions publicly oppose the transfer.",
+        "Do service users, residents, staff or unions publicly oppose the transfer?")
     notice_published: bool | None = fact(
         "A voluntary transparency (VEAT) or transparency notice has been or will be published.",
         "Will the authority publish a notice of its intention to award?")

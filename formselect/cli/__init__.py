@@ -22,7 +22,6 @@ from formselect.errors import (
     FormselectError,
     ProblemsError,
     RulePackError,
-    did_you_mean,
 )
 from formselect.pack.check import validity_warnings
 from formselect.report import FORMATS, render
@@ -31,6 +30,7 @@ from . import batch as batch_cli
 from . import interview as interview_cli
 from . import scenarios as scenarios_cli
 from .options import chosen_pack, date_argument, rules_options
+from .show import show
 
 __all__ = ["main"]
 
@@ -59,8 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     listing = rule_commands.add_parser("list", help="list the rules")
     rules_options(listing)
-    show = rule_commands.add_parser("show", help="show one rule")
-    show.add_argument("rule_id")
+    show = rule_commands.add_parser(
+        "show", help="show one rule, or one form with its properties and the rules that "
+        "can favour it or rule it out")
+    show.add_argument("rule_id", metavar="RULE_OR_FORM")
     rules_options(show)
     check = rule_commands.add_parser("check", help="check rule files; exit 1 on any problem")
     check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
@@ -92,21 +94,7 @@ def _rules(args: argparse.Namespace) -> str:
     if args.rules_command == "list":
         return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
                        for r in pack.rules)
-    try:
-        rule = pack.rule(args.rule_id)
-    except KeyError:
-        hint = did_you_mean(args.rule_id, [r.id for r in pack.rules])
-        raise FormselectError(f"no rule {args.rule_id!r} in {pack.name}"
-                              + (f"; {hint}" if hint else "")) from None
-    lines = [f"{rule.id}: {rule.title}", f"  when: {rule.when}",
-             f"  in force: {rule.valid_from} to {rule.valid_until or 'open'}",
-             f"  source: {rule.source}", "", rule.explanation, ""]
-    if rule.analysis:
-        lines.insert(1, "  (analysis: formselect's reading of the law)")
-    if rule.caveat:
-        lines.append(f"Caveat: {rule.caveat}")
-    lines += [f"Law: {ref}" for ref in rule.references]
-    return "\n".join(lines) + "\n"
+    return show(pack, args.rule_id)
 
 
 def _handlers() -> dict[str, Handler]:

@@ -9,11 +9,15 @@ from .model import (
     DerivedFact,
     Option,
     Pack,
+    Prior,
+    Property,
+    PropertyValue,
     Reference,
     Risk,
     Rule,
     Severity,
     Step,
+    WeightChange,
     merge_derivations,
 )
 
@@ -21,11 +25,15 @@ __all__ = [
     "DerivedFact",
     "Option",
     "Pack",
+    "Prior",
+    "Property",
+    "PropertyValue",
     "Reference",
     "Risk",
     "Rule",
     "Severity",
     "Step",
+    "WeightChange",
     "merge_derivations",
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from formselect.case.kinds import MAX_MAGNITUDE, RESOLUTION, FactKind, TypeInfo
@@ -22,9 +22,9 @@ from formselect.engine.durable import engine_limit_problem, engine_shape_problem
 from formselect.errors import Problem, Shown, did_you_mean
 
 from .model import DerivedFact, Option, Pack, Rule, Severity
-from .schema import RawRule, located, make_rule
+from .schema import RawReference, RawRule, located, make_rule
 
-__all__ = ["build_rules", "coverage_start", "validity_warnings"]
+__all__ = ["build_rules", "check_references", "coverage_start", "validity_warnings"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 # Statute and statutory instruments must be cited on legislation.gov.uk.
@@ -84,6 +84,21 @@ def _date_info() -> Any:
     return TypeInfo(FactKind.DATE)
 
 
+def check_references(references: Sequence[RawReference], report: Any) -> None:
+    """Each reference has an https link (legislation.gov.uk for statute) and a provision;
+    ``report(path, message, found, expected)`` is called once per problem."""
+    for i, ref in enumerate(references):
+        if not ref.url.startswith("https://"):
+            report(f".references[{i}].url", "reference URL must use https", ref.url,
+                   "an https:// address")
+        elif STATUTE.search(ref.instrument) and not ref.url.startswith(LEGISLATION):
+            report(f".references[{i}].url", "statute must be cited on legislation.gov.uk",
+                   ref.url, f"an address starting {LEGISLATION}")
+        if not ref.provision.strip():
+            report(f".references[{i}].provision", "empty provision",
+                   expected="a section, regulation, schedule or paragraph")
+
+
 def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any) -> None:
     if not ID_PATTERN.match(raw.id):
         report(".id", "invalid rule id", raw.id, "letters, digits, '.', '-' or '_', starting "
@@ -100,16 +115,7 @@ def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any
     if not raw.references:
         report(".references", "no reference", expected="at least one reference "
                "{instrument, provision, url}")
-    for i, ref in enumerate(raw.references):
-        if not ref.url.startswith("https://"):
-            report(f".references[{i}].url", "reference URL must use https", ref.url,
-                   "an https:// address")
-        elif STATUTE.search(ref.instrument) and not ref.url.startswith(LEGISLATION):
-            report(f".references[{i}].url", "statute must be cited on legislation.gov.uk",
-                   ref.url, f"an address starting {LEGISLATION}")
-        if not ref.provision.strip():
-            report(f".references[{i}].provision", "empty provision",
-                   expected="a section, regulation, schedule or paragraph")
+    check_references(raw.references, report)
     if raw.valid_until is not None and raw.valid_until < raw.valid_from:
         report(".valid_until", f"the rule ends on {raw.valid_until} but starts on "
                f"{raw.valid_from}", raw.valid_until.isoformat(),
@@ -131,9 +137,7 @@ def _check_law_from(raw: RawRule, coverage: dt.date | None, report: Any) -> None
 
 def coverage_start(pack: Pack) -> dt.date:
     """The first day the pack covers: ``[pack] coverage_from``, else its earliest rule."""
-    if pack.coverage_from is not None:
-        return pack.coverage_from
-    return min((r.valid_from for r in pack.rules), default=dt.date.min)
+    return pack.coverage_start or dt.date.min
 
 
 def validity_warnings(pack: Pack) -> list[Problem]:
@@ -189,9 +193,9 @@ def _check_condition(raw: RawRule, specs: Mapping[str, FactSpec], report: Any) -
 
 def _check_effects(raw: RawRule, options: Mapping[str, Option],
                    facts: Mapping[str, DerivedFact], report: Any) -> None:
-    if not (raw.exclude or raw.favour or raw.derive or raw.risk or raw.step):
+    if not (raw.exclude or raw.favour or raw.prefer or raw.derive or raw.risk or raw.step):
         report("", "the rule has no effect", expected="at least one of exclude, favour, "
-               "derive, risk, step")
+               "prefer, derive, risk, step")
     named = [(".exclude", o) for o in raw.exclude] + [(".favour", o) for o in raw.favour]
     if raw.risk:
         named += [(".risk.applies_to", o) for o in raw.risk.applies_to]

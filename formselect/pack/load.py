@@ -24,8 +24,27 @@ from formselect.engine.durable import pack_size_problems
 from formselect.errors import Problem, RulePackError, did_you_mean
 
 from .check import build_rules
-from .model import DerivedFact, Option, Pack, Rule
-from .schema import RawFact, RawFile, RawMeta, RawOption, RawRule, located, structure_file
+from .model import DerivedFact, Option, Pack, Prior, Property, Rule
+from .preferences import (
+    apply_weight_changes,
+    build_prior,
+    build_properties,
+    check_form_properties,
+    expand_preferences,
+    note_weight_changes,
+)
+from .schema import (
+    RawFact,
+    RawFile,
+    RawMeta,
+    RawOption,
+    RawPrior,
+    RawProperty,
+    RawRule,
+    RawWeight,
+    located,
+    structure_file,
+)
 
 __all__ = ["MAX_FILE_BYTES", "load_pack"]
 
@@ -94,10 +113,21 @@ class _Builder:
     options: dict[str, tuple[Option, str]] = attrs.Factory(dict)
     facts: dict[str, tuple[DerivedFact, str]] = attrs.Factory(dict)
     rules: list[tuple[RawRule, str, int, str]] = attrs.Factory(list)  # raw, source, index, text
+    properties: list[tuple[RawProperty, str]] = attrs.Factory(list)
+    weights: list[tuple[RawWeight, str]] = attrs.Factory(list)
+    priors: list[tuple[RawPrior, str]] = attrs.Factory(list)
 
     def add_file(self, raw: RawFile, source: str, text: str) -> None:
         if raw.pack is not None:
             self.meta.append((raw.pack, source))
+        if raw.prior is not None:
+            line = next((n for n, text_line in enumerate(text.splitlines(), 1)
+                         if re.match(r"\s*\[\s*prior\s*\]", text_line)), None)
+            self.priors.append((raw.prior, f"{source}:{line}" if line else source))
+        self.properties += [(p, located(source, text, "property", i))
+                            for i, p in enumerate(raw.property) if p is not None]
+        self.weights += [(w, located(source, text, "weight", i))
+                         for i, w in enumerate(raw.weight) if w is not None]
         for kind, items in (("form", raw.form), ("route", raw.route)):
             for i, item in enumerate(items):
                 if item is not None:
@@ -125,8 +155,21 @@ class _Builder:
                                          item.available_from.isoformat(),
                                          "no available_from on a route", source=source))
         else:
+            if item.family and not NAME_PATTERN.match(item.family):
+                self.problems.append(Problem(f"$.{kind}[{index}].family", "invalid family",
+                                             item.family, "lower_snake_case, at most 60 "
+                                             "characters", source=source))
+            if kind == "form" and item.burden:
+                self.problems.append(Problem(f"$.{kind}[{index}].burden", "a form has no "
+                                             "burden", item.burden, "burden only on [[route]] "
+                                             "tables (forms weigh it as a property)",
+                                             source=source))
+            elif not 0 <= item.burden <= 10:
+                self.problems.append(Problem(f"$.{kind}[{index}].burden", "burden out of "
+                                             "range", item.burden, "0 to 10", source=source))
             option = Option(item.id, kind, item.name, item.description, tuple(item.forms),
-                            item.available_from)
+                            available_from=item.available_from, family=item.family,
+                            properties=dict(item.properties), burden=item.burden)
             self.options[item.id] = (option, source)
 
     def _add_fact(self, fact: RawFact, source: str, index: int) -> None:
@@ -170,19 +213,26 @@ def load_pack(*paths: str | Path) -> Pack:
         problems += structure_problems
         builder.add_file(structured, str(path), text)
     coverage = min((m.coverage_from for m, _ in builder.meta if m.coverage_from), default=None)
-    rules = build_rules(builder.rules, {k: v for k, (v, _) in builder.options.items()},
+    options = {k: v for k, (v, _) in builder.options.items()}
+    properties = build_properties(builder.properties, problems)
+    check_form_properties(builder.options, properties, problems)
+    notes = apply_weight_changes(builder.rules, builder.weights, problems)
+    expand_preferences(builder.rules, options, properties, problems)
+    prior = build_prior(builder.priors, options, problems)
+    rules = build_rules(builder.rules, options,
                         {k: v for k, (v, _) in builder.facts.items()}, problems, coverage)
+    rules = note_weight_changes(rules, notes)
     problems += pack_size_problems(len(rules), len(builder.facts))
     metas = [m for m, _ in builder.meta]
     if problems:
         raise RulePackError(problems)
-    options = [o for o, _ in builder.options.values()]
-    return _assemble(metas, options, [f for f, _ in builder.facts.values()], rules,
-                     [str(f) for f in files])
+    return _assemble(metas, options.values(), [f for f, _ in builder.facts.values()], rules,
+                     [str(f) for f in files], properties, prior)
 
 
 def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[DerivedFact],
-              rules: list[Rule], sources: list[str]) -> Pack:
+              rules: list[Rule], sources: list[str], properties: tuple[Property, ...] = (),
+              prior: Prior | None = None) -> Pack:
     forms = tuple(sorted((o for o in options if o.kind == "form"), key=lambda o: o.id))
     routes = tuple(sorted((o for o in options if o.kind == "route"), key=lambda o: o.id))
     derived = tuple(sorted(facts, key=lambda f: f.name))
@@ -190,9 +240,9 @@ def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[D
     name = "+".join(m.name for m in metas) or "unnamed"
     version = "+".join(m.version for m in metas) or "0"
     coverage = min((m.coverage_from for m in metas if m.coverage_from), default=None)
-    digest = _digest(forms, routes, derived, ordered)
+    digest = _digest(forms, routes, derived, ordered, properties, [prior] if prior else [])
     return Pack(name, version, forms, routes, derived, ordered, digest, tuple(sources),
-                coverage)
+                coverage_from=coverage, properties=properties, prior=prior)
 
 
 def _digest(*parts: Iterable[object]) -> str:

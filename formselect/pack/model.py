@@ -15,8 +15,8 @@ from formselect.conditions.compiled import Program
 from formselect.conditions.kleene import Compiled, compiled
 from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
 
-__all__ = ["DerivedFact", "Option", "Pack", "Reference", "Risk", "Rule", "Severity", "Step",
-           "merge_derivations"]
+__all__ = ["DerivedFact", "Option", "Pack", "Prior", "Property", "PropertyValue", "Reference",
+           "Risk", "Rule", "Severity", "Step", "WeightChange", "merge_derivations"]
 
 
 class Severity(StrEnum):
@@ -57,6 +57,65 @@ class Option:
     forms: tuple[str, ...] = ()  # routes only: the forms the route can serve (empty = any)
     # forms only: the first day the form could be used (empty = throughout the pack's coverage)
     available_from: dt.date | None = None
+    family: str = ""  # forms only: the family it belongs to (cic, society, charity, ...)
+    # forms only: its value of each declared property (asset_lock = "statutory", ...)
+    properties: Mapping[str, str] = attrs.field(factory=dict)
+    # routes only: how much process the route takes (1 = none beyond the award, 5 = a full
+    # competition); the recommended route is the least burdensome one the law allows
+    burden: int = 0
+
+
+@attrs.frozen
+class PropertyValue:
+    """One value a form property can take, with the law that gives a form that value."""
+
+    id: str
+    description: str
+    references: tuple[Reference, ...] = ()
+    analysis: bool = False
+
+
+@attrs.frozen
+class Property:
+    """A cited characteristic of legal forms (asset lock, who may receive profit, ...), which
+    preferences compare forms on."""
+
+    id: str
+    name: str
+    description: str
+    values: tuple[PropertyValue, ...]
+
+    def value(self, value_id: str) -> PropertyValue | None:
+        """The declared value with this id, or None."""
+        return next((v for v in self.values if v.id == value_id), None)
+
+
+@attrs.frozen
+class Prior:
+    """How common each form is among public service mutuals, as an order (most common
+    first): it orders forms the facts leave level, and never outweighs a fact."""
+
+    title: str
+    date: dt.date  # when the sources counted
+    explanation: str
+    order: tuple[str, ...]  # form ids, most common first
+    references: tuple[Reference, ...]
+    analysis: bool = False
+    caveat: str = ""
+
+    def rank(self, form_id: str) -> int:
+        """1 for the most common form; forms the prior does not list come after all others."""
+        return self.order.index(form_id) + 1 if form_id in self.order else len(self.order) + 1
+
+
+@attrs.frozen
+class WeightChange:
+    """An extension pack's change to a preference's weight, shown in the trace."""
+
+    rule_id: str
+    weight: int
+    reason: str
+    source: str = ""
 
 
 @attrs.frozen
@@ -108,8 +167,13 @@ class Rule:
     valid_from: dt.date
     valid_until: dt.date | None = None  # inclusive
     exclude: tuple[str, ...] = ()
+    # the options the rule favours and by how much; for a rule with ``prefer`` this includes
+    # every form whose properties match, at the rule's weight (set when the pack is loaded)
     favour: Mapping[str, int] = attrs.field(factory=dict)
     derive: Mapping[str, Literal] = attrs.field(factory=dict)
+    prefer: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)  # property -> values
+    weight: int = 0  # the preference's weight
+    weight_note: str = ""  # set when an extension pack changed the weight
     risk: Risk | None = None
     step: Step | None = None
     analysis: bool = False  # the conclusion is formselect's reading of the law
@@ -152,6 +216,20 @@ class Pack:
     digest: str
     sources: tuple[str, ...] = ()
     coverage_from: dt.date | None = None  # the first day the pack's law covers
+    properties: tuple[Property, ...] = ()
+    prior: Prior | None = None
+
+    @functools.cached_property
+    def coverage_start(self) -> dt.date | None:
+        """The first day the pack covers: ``[pack] coverage_from``, else its earliest rule.
+        Before it the pack cannot recommend a form, and advice says so."""
+        if self.coverage_from is not None:
+            return self.coverage_from
+        return min((r.valid_from for r in self.rules), default=None)
+
+    def property_named(self, property_id: str) -> Property | None:
+        """The declared property with this id, or None."""
+        return next((p for p in self.properties if p.id == property_id), None)
 
     @property
     def options(self) -> Mapping[str, Option]:

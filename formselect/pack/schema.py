@@ -20,9 +20,9 @@ from formselect.errors import Problem, Shown, did_you_mean
 
 from .model import Reference, Risk, Rule, Severity, Step
 
-__all__ = ["RawFact", "RawFile", "RawMeta", "RawOption", "RawReference", "RawRisk", "RawRule",
-           "RawStep", "check_severity", "located", "make_rule",
-           "structure_file", "table_lines"]
+__all__ = ["RawFact", "RawFile", "RawMeta", "RawOption", "RawPrior", "RawProperty",
+           "RawPropertyValue", "RawReference", "RawRisk", "RawRule", "RawStep", "RawWeight",
+           "check_severity", "located", "make_rule", "structure_file", "table_lines"]
 
 # --- raw schema (what a file may contain) ------------------------------------------------
 
@@ -60,6 +60,8 @@ class RawRule:
     exclude: list[str] = attrs.Factory(list)
     favour: dict[str, int] = attrs.Factory(dict)
     derive: dict[str, Any] = attrs.Factory(dict)
+    prefer: dict[str, list[str]] = attrs.Factory(dict)
+    weight: int = 0
     risk: RawRisk | None = None
     step: RawStep | None = None
     analysis: bool = False
@@ -74,6 +76,43 @@ class RawOption:
     description: str = ""
     forms: list[str] = attrs.Factory(list)
     available_from: dt.date | None = None
+    family: str = ""
+    properties: dict[str, str] = attrs.Factory(dict)
+    burden: int = 0
+
+
+@attrs.frozen
+class RawPropertyValue:
+    id: str
+    description: str
+    references: list[RawReference] = attrs.Factory(list)
+    analysis: bool = False
+
+
+@attrs.frozen
+class RawProperty:
+    id: str
+    name: str
+    value: list[RawPropertyValue]
+    description: str = ""
+
+
+@attrs.frozen
+class RawPrior:
+    title: str
+    date: dt.date
+    explanation: str
+    order: list[str]
+    references: list[RawReference]
+    analysis: bool = False
+    caveat: str = ""
+
+
+@attrs.frozen
+class RawWeight:
+    rule: str
+    weight: int
+    reason: str
 
 
 @attrs.frozen
@@ -99,6 +138,9 @@ class RawFile:
     route: list[RawOption] = attrs.Factory(list)
     fact: list[RawFact] = attrs.Factory(list)
     rule: list[RawRule] = attrs.Factory(list)
+    property: list[RawProperty] = attrs.Factory(list)
+    weight: list[RawWeight] = attrs.Factory(list)
+    prior: RawPrior | None = None
 
 
 def _strict(kind: type, label: str) -> Any:
@@ -111,12 +153,19 @@ def _strict(kind: type, label: str) -> Any:
     return hook
 
 
+def _number(value: object, _: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"a number|{value!r}")
+
+
 def _converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     conv.register_structure_hook(str, _strict(str, "text"))
     conv.register_structure_hook(int, _strict(int, "a whole number"))
     conv.register_structure_hook(bool, _strict(bool, "true or false"))
     conv.register_structure_hook(dt.date, _strict(dt.date, "a date such as 2015-02-26"))
+    conv.register_structure_hook(float, _number)
     conv.register_structure_hook(Any, lambda v, _: v)
     return conv
 
@@ -159,18 +208,21 @@ def _structure_one(raw: object, cls: type[Any], path: str, source: str,
 
 
 _TABLE_NAMES: dict[type[Any], str] = {RawMeta: "pack", RawOption: "form or route",
-                                      RawFact: "fact", RawRule: "rule"}
+                                      RawFact: "fact", RawRule: "rule",
+                                      RawProperty: "property", RawWeight: "weight",
+                                      RawPrior: "prior"}
 
 
 _SECTIONS: dict[str, type[Any]] = {"form": RawOption, "route": RawOption, "fact": RawFact,
-                                   "rule": RawRule}
+                                   "rule": RawRule, "property": RawProperty,
+                                   "weight": RawWeight}
 
 
 def structure_file(raw: dict[str, Any], source: str,
                text: str = "") -> tuple[RawFile, list[Problem]]:
     """Structure item by item, so that one bad rule does not hide the others' problems."""
     problems: list[Problem] = []
-    allowed = ["pack", *_SECTIONS]
+    allowed = ["pack", "prior", *_SECTIONS]
     for key in raw:
         if key not in allowed:
             problems.append(Problem("$", f"unknown key {key}", expected="one of " +
@@ -179,6 +231,10 @@ def structure_file(raw: dict[str, Any], source: str,
     meta = None
     if "pack" in raw:
         meta, found = _structure_one(raw["pack"], RawMeta, "$.pack", source)
+        problems += found
+    prior = None
+    if "prior" in raw:
+        prior, found = _structure_one(raw["prior"], RawPrior, "$.prior", source)
         problems += found
     lists: dict[str, list[Any]] = {}
     for key, cls in _SECTIONS.items():
@@ -189,12 +245,13 @@ def structure_file(raw: dict[str, Any], source: str,
             items = []
         lists[key] = []
         for i, item in enumerate(items):
-            rule = str(item.get("id", "")) if isinstance(item, dict) else ""
+            rule = str(item.get("id", item.get("rule", ""))) if isinstance(item, dict) else ""
             value, found = _structure_one(item, cls, f"$.{key}[{i}]",
                                           located(source, text, key, i), rule)
             problems += found
             lists[key].append(value)  # None keeps the index of a bad item
-    structured = RawFile(meta, *(lists[k] for k in _SECTIONS))
+    structured = RawFile(meta, lists["form"], lists["route"], lists["fact"], lists["rule"],
+                         lists["property"], lists["weight"], prior)
     return structured, problems
 
 
@@ -233,6 +290,8 @@ def make_rule(raw: RawRule, source: str, condition: Any, stratum: int) -> Rule:
         references=tuple(Reference(r.instrument, r.provision, r.url, r.note)
                          for r in raw.references),
         valid_from=raw.valid_from, valid_until=raw.valid_until, exclude=tuple(raw.exclude),
-        favour=dict(raw.favour), derive=dict(raw.derive), risk=risk, step=step,
+        favour=dict(raw.favour), derive=dict(raw.derive),
+        prefer={k: tuple(v) for k, v in raw.prefer.items()}, weight=raw.weight,
+        risk=risk, step=step,
         analysis=raw.analysis, caveat=raw.caveat.strip(), source=source, stratum=stratum,
         law_from=raw.law_from)

@@ -42,11 +42,15 @@ def headline(advice: Advice) -> str:
         return f"Recommended form: {names[advice.recommended]}"
     if advice.status is Status.TIE:
         tied = [o.name for o in advice.ranking if o.status is FormStatus.TIED]
+        first = names.get(advice.recommended or "", "")
         if all(o.score == 0 for o in advice.ranking if o.status is FormStatus.TIED):
-            return "No rule points to a form yet: the facts given do not favour any of " + \
-                f"the {len(tied)} forms still possible"
-        return "No single form stands out — adviser judgement needed between: " + \
-            "; ".join(tied)
+            lead = ("No rule points to a form yet: the facts given do not favour any of "
+                    f"the {len(tied)} forms still possible")
+        else:
+            lead = "No single form stands out between: " + "; ".join(tied)
+        return lead + (f" (most common first: {first})" if first else "")
+    if advice.status is Status.OUT_OF_COVERAGE:
+        return "Out of coverage: the date is before the law this rule pack covers"
     return "No viable form: every form is ruled out by the facts given."
 
 
@@ -91,13 +95,8 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield from (f"{bullet}{f}" for f in advice.unknown_facts)
         yield ""
     yield f"{h2}{headline(advice)}"
+    yield from _why_the_leaders(advice, steps, bullet)
     leader = [o for o in advice.ranking if o.status in (FormStatus.RECOMMENDED, FormStatus.TIED)]
-    for option in (o for o in leader if o.favoured_by):
-        yield f"Why {option.name} (score {option.score}):"
-        for rule_id in option.favoured_by:
-            step = steps[rule_id]
-            yield f"{bullet}[{rule_id}] {step.title}" + (" (analysis)" if step.analysis else "")
-    yield ""
     yield f"{h2}Why not the other forms"
     for option in advice.ranking:
         if option in leader:
@@ -131,6 +130,33 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
             yield from _trace_step(step, bullet)
 
 
+def _why_the_leaders(advice: Advice, steps: dict[str, TraceStep],
+                     bullet: str) -> Iterable[str]:
+    """The confidence, every point of the leaders' scores, and how a tie was ordered."""
+    names = {o.id: o.name for o in advice.ranking}
+    if advice.confidence is not None:
+        yield f"Confidence: {advice.confidence.summary}"
+    leader = [o for o in advice.ranking if o.status in (FormStatus.RECOMMENDED, FormStatus.TIED)]
+    for option in (o for o in leader if o.favoured_by):
+        yield f"Why {option.name} (score {option.score}):"
+        for point in option.points:
+            step = steps[point.rule_id]
+            because = f" — {point.because}" if point.because else ""
+            yield (f"{bullet}+{point.weight} [{point.rule_id}] {step.title}{because}"
+                   + (" (analysis)" if step.analysis else ""))
+    tie = advice.tie_break
+    if tie is not None:
+        order = ", ".join(f"{names.get(f, f)} ({advice.form(f).prior_rank})" for f in tie.tied)
+        yield (f"Tie: ordered by how common each form is ({tie.prior}): {order}."
+               if tie.by == "prior" else
+               "Tie: the rule pack has no prior that separates these forms, so none is "
+               "recommended.")
+        if tie.question is not None:
+            yield (f"To separate them, ask: {tie.question.question} ({tie.question.fact}; "
+                   f"rules {', '.join(tie.question.rules)})")
+    yield ""
+
+
 def _procurement(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
     proc = advice.procurement
     regime = f" (regime: {proc.regime})" if proc.regime else ""
@@ -150,6 +176,9 @@ def _procurement(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
         why = route.excluded_by if route.status is RouteStatus.NOT_AVAILABLE \
             else route.favoured_by
         yield f"{bullet}{route.name}: {_ROUTE_WORDS[route.status]} ({', '.join(why)})"
+    if proc.conditional:
+        yield "Less burdensome routes the unknown facts could open:"
+        yield from (f"{bullet}{c.text}" for c in proc.conditional)
     yield ""
 
 

@@ -8,7 +8,8 @@ of a CPV table is reproduced with combinations of the facts that can be tested.)
 
 A pack of exactly ``n`` rules is written as TOML files of at most 100 rules each (real packs
 are split by topic; the loader's per-rule cost also grows with the size of the file) next to
-a copy of the built-in ``options.toml`` (the real forms and routes) and a ``pack.toml``.
+a copy of the built-in ``options.toml`` (the real forms and routes), the built-in form
+properties (``properties.toml``) and a ``pack.toml``.
 Every rule is valid against the real fact vocabulary. The mix:
 
 * a fixed core of 6 derivation pairs (a boolean fact derived true and false, both ways, like
@@ -146,6 +147,8 @@ def write_pack(folder: Path, n: int, seed: int = 11) -> Path:
         raise ValueError("a generated pack needs at least 40 rules")
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(builtin_rules_dir() / "options.toml", folder / "options.toml")
+    # the forms' properties refer to these declarations (no rules: they only describe forms)
+    shutil.copy(builtin_rules_dir() / "forms" / "properties.toml", folder / "properties.toml")
     (folder / "pack.toml").write_text(
         f'[pack]\nname = "bench-{n}"\nversion = "0"\n', encoding="utf-8")
     w = _Writer(seed)

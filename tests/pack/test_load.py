@@ -81,7 +81,7 @@ BAD = {
                        "the rule can never fire: it reads a derived fact that no rule derives",
                        "found 'orphan'", "expected a rule with derive = { orphan = ... }"],
     "no_effect": ["no_effect/rules.toml:13: $.rule[0]: rule 'NO-EFFECT': the rule has no effect",
-                  "expected at least one of exclude, favour, derive, risk, step"],
+                  "expected at least one of exclude, favour, prefer, derive, risk, step"],
     "statute_off_legislation": ["statute_off_legislation/rules.toml:13: "
                                 "$.rule[0].references[0].url",
                                 "rule 'OFF-LEGISLATION': statute must be cited on "
@@ -109,7 +109,8 @@ BAD = {
     "years_since_not_date": ["years_since_not_date/rules.toml:13: $.rule[0].when (column 1)",
                              "years_since() needs a date fact; 'service.staff_count' is int"],
     "unknown_table": ["unknown_table/rules.toml: $: unknown key rules",
-                      "expected one of pack, form, route, fact, rule", "did you mean 'rule'?"],
+                      "expected one of pack, prior, form, route, fact, rule, property, weight",
+                      "did you mean 'rule'?"],
     "engine_limit": ["engine_limit/rules.toml:13: $.rule[0].when",
                      "rule 'TOO-COMPLEX': condition too complex for the engine",
                      "the condition needs 16 and/or groups; the engine allows 15 per rule",
@@ -120,8 +121,37 @@ BAD = {
     "wrong_field_type": ["wrong_field_type/rules.toml:13: $.rule[0].valid_from: "
                          "rule 'TEXT-DATE': wrong type",
                          "2010-01-01", "expected a date such as"],
+    "unknown_property": ["unknown_property/rules.toml:25: $.rule[0].prefer.lok",
+                         "rule 'PREFER-LOK': unknown property (found 'lok'; expected a "
+                         "property declared by [[property]])", "did you mean 'lock'?"],
+    "unknown_property_value": ["unknown_property_value/rules.toml:15: "
+                               "$.form.alpha.properties.lock: unknown property value "
+                               "(found 'statutary'; expected one of statutory, none)",
+                               "did you mean 'statutory'?",
+                               "unknown_property_value/rules.toml:25: $.rule[0].prefer.lock: "
+                               "rule 'PREFER-VALUE': unknown property value (found 'locked'"],
+    "form_lacks_property": ["form_lacks_property/rules.toml:20: $.form.beta.properties: "
+                            "form lacks properties (found 'lock'; expected a value for every "
+                            "declared property"],
+    "weight_without_preference": ["weight_without_preference/rules.toml:25: $.rule[0].weight",
+                                  "rule 'LONE-WEIGHT': a weight without a preference "
+                                  "(found 2; expected `prefer` with the weight, or no "
+                                  "weight)"],
+    "preference_weight_out_of_range": ["preference_weight_out_of_range/rules.toml:25: "
+                                       "$.rule[0].weight: rule 'HEAVY': weight out of range "
+                                       "(found 11; expected 1 to 10)"],
+    "no_form_matches": ["no_form_matches/rules.toml:25: $.rule[0].prefer: rule 'NO-MATCH': "
+                        "no form has these property values",
+                        "expected values that at least one form has"],
+    "weight_change_unknown_rule": ["weight_change_unknown_rule/rules.toml:35: $.weight.rule: "
+                                   "rule 'PREFER-LOK': unknown rule (found 'PREFER-LOK'; "
+                                   "expected the id of a rule with `prefer`)",
+                                   "did you mean 'PREFER-LOCK'?"],
+    "prior_unknown_form": ["prior_unknown_form/rules.toml:25: $.prior.order: unknown form "
+                           "(found 'gamma'", "form listed twice (found 'alpha'"],
 }
-PROBLEM_COUNT = {"unknown_key": 2, "weight_out_of_range": 2}
+PROBLEM_COUNT = {"unknown_key": 2, "weight_out_of_range": 2, "unknown_property_value": 2,
+                 "prior_unknown_form": 2}
 
 
 @pytest.mark.parametrize(("name", "fragments"), sorted(BAD.items()))
