@@ -32,13 +32,32 @@ def _section(title: str, body: Iterable[str]) -> str:
 
 
 def _why(advice: Advice, steps: dict[str, TraceStep]) -> list[str]:
+    """Every point of the leaders' scores, with the property each preference matched, and how
+    a tie was ordered."""
     rows = []
+    if advice.confidence is not None:
+        rows.append(f"<p>Confidence: <b>{_e(advice.confidence.level)}</b> — "
+                    f"{_e(advice.confidence.summary)}</p>")
     for option in advice.ranking:
         if option.status in (FormStatus.RECOMMENDED, FormStatus.TIED):
-            items = "".join(f"<li>[{_e(r)}] {_e(steps[r].title)}"
-                            + (' <span class="analysis">(analysis)</span>' if steps[r].analysis
-                               else "") + "</li>" for r in option.favoured_by)
+            items = "".join(
+                f"<li>+{p.weight} [{_e(p.rule_id)}] {_e(steps[p.rule_id].title)}"
+                + (f" <span class='muted'>— {_e(p.because)}</span>" if p.because else "")
+                + (' <span class="analysis">(analysis)</span>' if steps[p.rule_id].analysis
+                   else "") + "</li>" for p in option.points)
             rows.append(f"<p><b>{_e(option.name)}</b> (score {option.score})</p><ul>{items}</ul>")
+    tie = advice.tie_break
+    if tie is not None:
+        names = {o.id: o.name for o in advice.ranking}
+        if tie.by == "prior":
+            rows.append(f"<p>Tie, ordered by how common each form is ({_e(tie.prior)}): "
+                        + ", ".join(_e(names.get(f, f)) for f in tie.tied) + ".</p>")
+        else:
+            rows.append("<p>Tie: the rule pack has no prior that separates these forms, so "
+                        "none is recommended.</p>")
+        if tie.question is not None:
+            rows.append(f"<p>To separate them, ask: <b>{_e(tie.question.question)}</b> "
+                        f"<span class='muted'>({_e(tie.question.fact)})</span></p>")
     return rows or ["<p class='muted'>No rule favours a form on the facts given.</p>"]
 
 
@@ -79,6 +98,9 @@ def _route(advice: Advice) -> list[str]:
         out.append(f"<tr><td>{_e(route.name)}</td><td>{_e(route.status.value)}</td>"
                    f"<td>{_e(', '.join(rules))}</td></tr>")
     out.append("</table>")
+    if proc.conditional:
+        out.append("<p>Less burdensome routes the unknown facts could open:</p><ul>"
+                   + "".join(f"<li>{_e(c.text)}</li>" for c in proc.conditional) + "</ul>")
     return out
 
 
