@@ -8,12 +8,16 @@ every worker once. A case that cannot be read or checked becomes an error row an
 goes on; an engine failure stops the run, since it would fail every case after it.
 
 The output is a pure function of the input, so a local pool, a Dask cluster and a single
-process all produce byte-identical files.
+process all produce byte-identical files. Batches run on the compiled evaluator (the
+differential tests hold every engine to the same advice, so the files are byte-identical
+whichever engine ran), and a pool worker freezes the objects it holds once its pack is
+loaded, so that garbage collection never walks the pack again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import multiprocessing
 import os
@@ -35,6 +39,7 @@ from formselect.api import RulesLike, advise, assess, resolve_as_of, resolve_rul
 from formselect.case.io import case_from_dict
 from formselect.case.model import Case
 from formselect.decide import Standing
+from formselect.engine import Backend
 from formselect.errors import EngineError, FormselectError, Problem, ProblemsError
 from formselect.pack.model import Pack
 
@@ -75,6 +80,7 @@ class _Job:
 
 
 _PACKS: dict[str, Pack] = {}  # per worker process: rule packs by digest
+BULK = Backend.COMPILED  # the engine of batches
 
 
 def _install(job: _Job) -> Pack:
@@ -90,8 +96,10 @@ def _install(job: _Job) -> Pack:
 
 
 def _init_worker(job: _Job) -> None:
-    """Process-pool initializer: load the pack once per worker process."""
-    _install(job)
+    """Process-pool initializer: load the pack once per worker process, then move what the
+    worker holds out of the garbage collector's reach (the pack lives as long as it does)."""
+    _install(job).program  # noqa: B018  # compiled here, once, before the freeze
+    gc.freeze()
 
 
 def _advise_chunk(job: _Job, records: list[Record]) -> list[BatchRow]:
@@ -108,8 +116,8 @@ def _advise_record(record: Record, pack: Pack, job: _Job) -> BatchRow:
         case = record.payload if isinstance(record.payload, Case) \
             else case_from_dict(record.payload, record.source)
         # the trace is only built when the caller keeps the full advice
-        outcome: Advice | Standing = advise(case, as_of=as_of, rules=pack) \
-            if job.keep_advice else assess(case, as_of=as_of, rules=pack)
+        outcome: Advice | Standing = advise(case, as_of=as_of, rules=pack, backend=BULK) \
+            if job.keep_advice else assess(case, as_of=as_of, rules=pack, backend=BULK)
     except ProblemsError as exc:
         return _error_row(record, as_of, [str(_located(p, record.source))
                                           for p in exc.problems])
