@@ -17,6 +17,7 @@ from .decide import Standing, decide, standing
 from .engine import BACKENDS, DEFAULT_BACKEND, Backend, evaluate
 from .errors import FormselectError
 from .pack.builtin import builtin_rules_dir
+from .pack.cache import cached_pack
 from .pack.load import load_pack
 from .pack.model import Pack
 
@@ -39,8 +40,9 @@ def version() -> str:
 
 @cache
 def builtin_pack() -> Pack:
-    """The built-in rule pack, loaded and checked once per process."""
-    return load_pack(builtin_rules_dir())
+    """The built-in rule pack, loaded and checked once per process (from the installation's
+    pack cache when it has an entry for exactly these rules: see ``pack/cache.py``)."""
+    return cached_pack(builtin_rules_dir(), version())
 
 
 def load_rules(*paths: str | Path, builtin: bool = True) -> Pack:

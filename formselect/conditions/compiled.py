@@ -16,6 +16,7 @@ three-valued evaluator; the view is quantised once per case.
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,39 +89,52 @@ class _Source:
 class Program:
     """One pack's conditions as generated functions."""
 
-    def __init__(self, rules: Sequence[Any], strata: int) -> None:
-        source = _Source()
-        lines = source.lines
-        names = []
-        index = {id(r): i for i, r in enumerate(rules)}
-        for stratum in range(strata):
-            name = f"stratum_{stratum}"
-            names.append(name)
-            lines += [f"def {name}(view, day):", "    g = view.get", "    out = []",
-                      "    add = out.append"]
-            for rule in rules:
-                if rule.stratum != stratum:
-                    continue
-                valid = [f"{source.value(rule.valid_from)} <= day"]
-                if rule.valid_until is not None:
-                    valid.append(f"day <= {source.value(rule.valid_until)}")
-                lines.append(f"    if {' and '.join(valid)} and {source.true(rule.condition)}:")
-                lines.append(f"        add({index[id(rule)]})")
-            lines.append("    return out")
-        lines += ["def definitely_false(view):", "    g = view.get", "    out = []",
-                  "    add = out.append"]
-        for i, rule in enumerate(rules):
-            lines.append(f"    if {source.true(rule.condition, negate=True)}:")
-            lines.append(f"        add({i})")
-        lines.append("    return out")
-        self.source = "\n".join(lines)
-        namespace: dict[str, Any] = dict(source.values)
+    def __init__(self, rules: Sequence[Any], strata: int,
+                 parts: tuple[str, dict[str, object], bytes] | None = None) -> None:
+        """Generate and compile the program, or (``parts``, from :attr:`parts` of an equal
+        pack in the pack cache) take the generated source, its values and its code."""
+        if parts is None:
+            source, values = _generate(rules, strata)
+            code = compile(source, SOURCE_NAME, "exec")
+            parts = (source, values, marshal.dumps(code))
+        else:
+            source, values = parts[0], parts[1]
+            code = marshal.loads(parts[2])  # our own bytes, from the installer-owned cache
+        self.parts = parts
+        self.source = source
+        namespace: dict[str, Any] = dict(values)
         # generated from parsed conditions only (see the module's docstring)
-        exec(compile(self.source, SOURCE_NAME, "exec"),
-             namespace)
-        self.strata: tuple[LayerFn, ...] = tuple(namespace[n] for n in names)
+        exec(code, namespace)
+        self.strata: tuple[LayerFn, ...] = tuple(namespace[f"stratum_{k}"]
+                                                 for k in range(strata))
         self.definitely_false: Callable[[Mapping[str, object]], list[int]] = \
             namespace["definitely_false"]
+
+
+def _generate(rules: Sequence[Any], strata: int) -> tuple[str, dict[str, object]]:
+    """The program's source and the values its names stand for."""
+    source = _Source()
+    lines = source.lines
+    index = {id(r): i for i, r in enumerate(rules)}
+    for stratum in range(strata):
+        lines += [f"def stratum_{stratum}(view, day):", "    g = view.get", "    out = []",
+                  "    add = out.append"]
+        for rule in rules:
+            if rule.stratum != stratum:
+                continue
+            valid = [f"{source.value(rule.valid_from)} <= day"]
+            if rule.valid_until is not None:
+                valid.append(f"day <= {source.value(rule.valid_until)}")
+            lines.append(f"    if {' and '.join(valid)} and {source.true(rule.condition)}:")
+            lines.append(f"        add({index[id(rule)]})")
+        lines.append("    return out")
+    lines += ["def definitely_false(view):", "    g = view.get", "    out = []",
+              "    add = out.append"]
+    for i, rule in enumerate(rules):
+        lines.append(f"    if {source.true(rule.condition, negate=True)}:")
+        lines.append(f"        add({i})")
+    lines.append("    return out")
+    return "\n".join(lines), source.values
 
 
 def quantised(view: Mapping[str, object]) -> dict[str, object]:

@@ -1,0 +1,93 @@
+"""The checked built-in pack, kept beside the installed package so that later processes skip
+reading and checking its rule files (and compiling its conditions).
+
+* **Where:** a ``_cache`` folder inside the installed ``formselect`` package, beside its own
+  code, written only when this process may write there — in practice by whoever installed
+  formselect (a virtual environment's owner, or root for a system-wide install). Whoever can
+  change that folder can already change formselect's code, so reading it trusts no one new.
+  A read-only installation simply has no cache; nothing here ever fails the caller.
+* **Key:** a SHA-256 of every built-in rule file (its path and bytes), the formselect
+  version and the Python version, so an edited rule, another release or another Python
+  never reads a stale entry.
+* **What:** the checked :class:`Pack` and its compiled conditions (source, values, code).
+* Only the built-in pack is cached: packs an adviser writes are always read and checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from formselect.conditions.compiled import Program
+
+from .load import load_pack
+from .model import Pack
+
+__all__ = ["CACHE_DIR", "cached_pack", "source_key"]
+
+CACHE_DIR = Path(__file__).resolve().parents[1] / "_cache"
+_FORMAT = 1  # the layout of a cache entry
+
+
+def source_key(folder: Path, version: str) -> str:
+    """The cache key of the rule files under ``folder``."""
+    digest = hashlib.sha256(f"{_FORMAT}|{version}|{sys.version}".encode())
+    for path in sorted(folder.rglob("*.toml")):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def cached_pack(folder: Path, version: str, cache_dir: Path = CACHE_DIR) -> Pack:
+    """The checked pack of ``folder``: from the cache when an entry for exactly these files
+    exists, else loaded (and, where the cache folder is writable, stored)."""
+    try:
+        entry = cache_dir / f"builtin-{source_key(folder, version)}.pickle"
+    except OSError:  # a rule file that cannot be read: let the loader say which
+        return load_pack(folder)
+    found = _read(entry)
+    if found is not None:
+        return found
+    pack = load_pack(folder)
+    _write(entry, pack)
+    return pack
+
+
+def _read(entry: Path) -> Pack | None:
+    try:
+        data = entry.read_bytes()
+    except OSError:  # no entry yet
+        return None
+    try:
+        pack, parts = pickle.loads(data)  # our own bytes, see the docstring
+        if not isinstance(pack, Pack):
+            return None
+        # the compiled conditions go with the pack (the cached property's own slot)
+        object.__setattr__(pack, "program", Program(pack.rules, pack.strata, parts))
+    except Exception:  # a damaged or foreign entry: ignore it, the pack is loaded instead
+        return None
+    return pack
+
+
+def _write(entry: Path, pack: Pack) -> None:
+    """Store the pack, atomically; any failure (read-only, full disk) leaves no entry."""
+    if not os.access(entry.parent if entry.parent.is_dir() else entry.parent.parent,
+                     os.W_OK):
+        return
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+        entry.parent.mkdir(exist_ok=True)
+        data: Any = (pack, pack.program.parts)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, entry)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
