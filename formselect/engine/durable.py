@@ -193,30 +193,119 @@ def _is_equality(pattern: Mapping[str, Any]) -> bool:
     return len(pattern) == 1 and not next(iter(pattern)).startswith("$")
 
 
+class _Node:
+    """One node of durable's alpha network, as its compiler builds it (rete.c createAlpha):
+    a test shared by every pattern that reaches it with the same test under the same parent,
+    or a *forward* node that each ``$or`` creates, to which every alternative's last node
+    links and under which the pattern goes on."""
+
+    __slots__ = ("best", "children", "equal_keys", "extra", "others", "parents")
+
+    def __init__(self) -> None:
+        self.children: dict[tuple[str, str, str], _Node] = {}
+        self.parents: list[_Node] = []
+        self.equal_keys: dict[str, int] = {}  # equality children by key: one can match
+        self.others = 0  # children that can all match at once (other tests, forward nodes)
+        self.best = 0  # the largest extra() among the children
+        self.extra = 0  # the most stack entries this node's walk can hold (see _Network)
+
+    def pushed(self) -> int:
+        """The most children the engine can push at once when it visits this node."""
+        return len(self.equal_keys) + self.others
+
+
+class _Network:
+    """The alpha network of one stage, with an exact bound on durable's stack for it.
+
+    durable walks the network depth first (events.c handleAlpha): it pops a node and pushes
+    every child whose test holds (a forward node is always pushed, an equality test holds
+    for one value of its key at most). While it walks the last child pushed, the other
+    children wait on the stack, so a node's walk holds at most
+    ``extra(v) = max(pushed(v), pushed(v) - 1 + max(extra(child)))`` entries. That bound
+    is kept up to date as each rule's pattern is added (a pattern only ever adds nodes, so
+    bounds only grow, and only along the nodes the pattern passed).
+    """
+
+    def __init__(self) -> None:
+        self.root = _Node()
+
+    def add(self, pattern: Mapping[str, Any]) -> None:
+        """Add one rule's pattern (its stage test included) below the root."""
+        changed: list[_Node] = []
+        self._insert(pattern, self.root, changed)
+        pending = changed
+        while pending:  # propagate the grown bounds upwards
+            node = pending.pop()
+            push = node.pushed()
+            extra = max(push, push - 1 + node.best) if push else 0
+            if extra != node.extra:
+                node.extra = extra
+                for parent in node.parents:
+                    if extra > parent.best:
+                        parent.best = extra
+                        pending.append(parent)
+
+    @property
+    def bound(self) -> int:
+        """The most entries durable's stack can hold while one fact walks this network."""
+        return max(1, self.root.extra)
+
+    def _link(self, parent: _Node, child: _Node, changed: list[_Node]) -> None:
+        child.parents.append(parent)
+        changed += [parent, child]
+
+    def _insert(self, pattern: Mapping[str, Any], parent: _Node,
+                changed: list[_Node]) -> _Node:
+        (key, value), = pattern.items()
+        if key == "$and":
+            for part in value:
+                parent = self._insert(part, parent, changed)
+            return parent
+        if key == "$or":
+            forward = _Node()
+            for alternative in value:
+                end = self._insert(alternative, parent, changed)
+                end.others += 1
+                self._link(end, forward, changed)
+            return forward
+        if key.startswith("$"):
+            (name, operand), = value.items()
+            test = (key, name, json.dumps(operand))
+        else:  # {fact_key: value} is an equality test
+            test = ("$eq", key, json.dumps(value))
+        child = parent.children.get(test)
+        if child is None:
+            child = parent.children[test] = _Node()
+            if test[0] == "$eq":
+                parent.equal_keys[test[1]] = parent.equal_keys.get(test[1], 0) + 1
+            else:
+                parent.others += 1
+            self._link(parent, child, changed)
+        else:
+            changed.append(child)
+        return child
+
+
 def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
     """The pack's strata cut into stages that durable's stack can hold, in (stratum, id) order.
 
-    A stage costs one node per distinct validity test (shared by the rules with the same
-    dates) plus each rule's :func:`pending_nodes`, and is closed before it would exceed
-    ``STACK_BUDGET``. A rule reads only facts derived in lower strata, so extra stage
-    boundaries inside a stratum change no result; and because stages follow rule-id order, a
-    fact derived twice keeps the lowest id's value, as in the evaluator.
+    Each stage is the longest run of a stratum's rules whose network keeps the exact bound
+    on the engine's stack (:class:`_Network`) within ``STACK_BUDGET``. A rule reads only
+    facts derived in lower strata, so extra stage boundaries inside a stratum change no
+    result; and because stages follow rule-id order, a fact derived twice keeps the lowest
+    id's value, as in the evaluator.
     """
     stages: list[tuple[Rule, ...]] = []
     for layer in pack.layers:
         members: list[Rule] = []
-        dates: set[tuple[object, ...]] = set()
-        cost = 0
+        network = _Network()
         for rule in layer:
-            new_dates = {("from", rule.valid_from), ("until", rule.valid_from, rule.valid_until)}
-            extra = pending_nodes(compile_condition(rule.condition)) + len(new_dates - dates)
-            if members and cost + extra > STACK_BUDGET:
+            network.add(_rule(rule, len(stages))["all"][0]["m"])
+            if members and network.bound > STACK_BUDGET:  # the stage ends before this rule
                 stages.append(tuple(members))
-                members, dates, cost = [], set(), 0
-                extra = pending_nodes(compile_condition(rule.condition)) + 2
+                members, network = [], _Network()
+                network.add(_rule(rule, len(stages))["all"][0]["m"])
             members.append(rule)
-            dates |= new_dates
-            cost += extra
         stages.append(tuple(members))
     return stages
 
