@@ -61,7 +61,16 @@ if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` 
     from .batch.grid import GridTable, grid
     from .batch.run import BatchResult, BatchRow, advise_many, advise_stream
     from .explain.questions import Interview, Question, next_questions
-    from .explain.whatif import AdviceDiff, Flip, SweepRow, diff, flips, sweep, what_if
+    from .explain.whatif import (
+        AdviceDiff,
+        Flip,
+        Sweep,
+        SweepRow,
+        diff,
+        flips,
+        sweep,
+        what_if,
+    )
     from .explain.whynot import Blocker, Change, Counterfactual, WhyNot, why_not
     from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
 
@@ -71,7 +80,8 @@ _LAZY = {
     "explain.questions": ("Interview", "Question", "next_questions"),
     "scenarios": ("Scenario", "ScenarioResult", "load_scenarios", "run_scenario",
                   "run_scenarios"),
-    "explain.whatif": ("AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"),
+    "explain.whatif": ("AdviceDiff", "Flip", "Sweep", "SweepRow", "diff", "flips", "sweep",
+                       "what_if"),
     "explain.whynot": ("Blocker", "Change", "Counterfactual", "WhyNot", "why_not"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
@@ -177,6 +187,7 @@ __all__ = [
     "Standing",
     "Status",
     "StepItem",
+    "Sweep",
     "SweepRow",
     "TieBreak",
     "TraceStep",

@@ -365,9 +365,12 @@ class Certainty:
     open: tuple[OpenPoint, ...]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)  # the full data is hundreds of KB: a one-line repr instead
 class Advice:
-    """Everything formselect concludes for one case as at one date."""
+    """Everything formselect concludes for one case as at one date.
+
+    ``repr()`` is one line; ``str()`` (and ``print``) is the text report.
+    """
 
     case: Case
     as_of: dt.date
@@ -449,6 +452,25 @@ class Advice:
     def trace_frame(self) -> Any:
         """The trace as a pandas DataFrame (needs pandas)."""
         return _readers().trace_frame(self)
+
+    def __repr__(self) -> str:
+        name = f" {self.case.name!r}" if self.case.name else ""
+        if self.status is Status.TIE:
+            tied = [o.id for o in self.ranking if o.status is FormStatus.TIED]
+            form = f"tie between {', '.join(tied)}"
+            if self.recommended:
+                form += f" ({self.recommended} first by the prior)"
+        elif self.recommended:
+            form = f"{self.recommended} (recommended)"
+        else:
+            form = self.status.value.replace("_", " ")
+        route = self.procurement.recommended_route or "none"
+        risks = len(self.risks)
+        return (f"<Advice{name} as at {self.as_of.isoformat()}: {form}, route {route}, "
+                f"{risks} risk{'' if risks == 1 else 's'}>")
+
+    def __str__(self) -> str:
+        return self.render("text")
 
     def _repr_html_(self) -> str:
         return _readers().html_fragment(self)

@@ -25,6 +25,7 @@ from formselect.api import CaseLike, RulesLike, resolve_case, resolve_rules
 from formselect.case.io import UNKNOWN, case_from_dict, case_to_dict
 from formselect.case.vocabulary import case_facts
 from formselect.errors import CaseError, Problem, did_you_mean
+from formselect.report.tables import html_table
 
 from .io import COLUMNS, BatchRow, Record
 from .run import dataframe, run_records
@@ -40,10 +41,25 @@ class GridTable(list[dict[str, Any]]):
     last axis varies fastest."""
 
     columns: tuple[str, ...] = ()
+    axes: tuple[str, ...] = ()  # the facts (or as_of) varied, in order
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame (needs ``formselect[pandas]``)."""
         return dataframe(list(self), list(self.columns))
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, as ``to_frame()`` of sweeps and diffs."""
+        return self.to_dataframe()
+
+    def __repr__(self) -> str:
+        axes = self.axes
+        outcomes = sorted({str(r.get("recommended_form") or r.get("status") or "")
+                           for r in self})
+        return (f"<GridTable {len(self)} row{'' if len(self) == 1 else 's'} over "
+                f"{', '.join(axes) or 'no axis'}; outcomes: {', '.join(outcomes) or 'none'}>")
+
+    def _repr_html_(self) -> str:
+        return html_table(self.columns, self, f"Grid of {len(self):,} combinations")
 
 
 def grid(base_case: CaseLike, axes: Mapping[str, Iterable[object]],
@@ -73,6 +89,7 @@ def grid(base_case: CaseLike, axes: Mapping[str, Iterable[object]],
     table = GridTable(_row(dict(zip(values, combo, strict=True)), row)
                       for combo, row in zip(combos, rows, strict=True))
     table.columns = (*values, *(c for c in RESULT_COLUMNS if c not in values))
+    table.axes = tuple(values)
     return table
 
 

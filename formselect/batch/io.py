@@ -99,17 +99,19 @@ class BatchRow:
         return not self.errors
 
     def to_record(self) -> dict[str, Any]:
-        """The row as JSON-ready data with lists (JSONL and DataFrames)."""
+        """The row as JSON-ready data with lists (JSONL and DataFrames). No form, route or
+        regime (a tie, an error) is None, as in ``Advice`` and sweeps; a CSV cell is empty."""
         return {"row": self.row, "name": self.name, "as_of": self.as_of, "status": self.status,
-                "recommended_form": self.recommended_form,
-                "recommended_route": self.recommended_route, "regime": self.regime,
+                "recommended_form": self.recommended_form or None,
+                "recommended_route": self.recommended_route or None,
+                "regime": self.regime or None,
                 "top_risks": list(self.top_risks), "fired_rules": list(self.fired_rules),
                 "error": self.error}
 
     def to_cells(self) -> list[str]:
         """The row as CSV cells, lists joined with ``;``."""
         record = self.to_record()
-        return [LIST_SEPARATOR.join(v) if isinstance(v, list) else str(v)
+        return [LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v)
                 for v in (record[c] for c in COLUMNS)]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from formselect.advice import Advice, RouteStatus
+from formselect.advice import Advice, Outcome, RouteStatus
 from formselect.api import (
     CaseLike,
     DateLike,
@@ -27,10 +27,15 @@ from formselect.case.kinds import RESOLUTION, FactKind
 from formselect.case.vocabulary import case_facts
 from formselect.decide import Standing
 from formselect.errors import FormselectError, did_you_mean
+from formselect.report.tables import html_table, notebook_fragment, records_frame
 
 from .search import quick_standing, try_change
 
-__all__ = ["AdviceDiff", "Flip", "SweepRow", "diff", "flips", "sweep", "what_if"]
+__all__ = ["AdviceDiff", "Flip", "Sweep", "SweepRow", "diff", "flips", "sweep", "what_if"]
+
+DIFF_COLUMNS = ("what", "item", "before", "after")
+SWEEP_COLUMNS = ("status", "recommended", "recommended_route", "regime", "available_routes",
+                 "error")
 
 
 @attrs.frozen
@@ -46,13 +51,61 @@ class AdviceDiff:
     risks_removed: tuple[str, ...]
     steps: Mapping[str, tuple[str, str]]  # rule id -> (outcome before, outcome after)
     derived: Mapping[str, tuple[object, object]]
+    # rules that came into or went out of force between two dates: rule id -> (outcome
+    # before, outcome after), one side "not_in_force". Only filled by diff(windows=True):
+    # between dates far apart that is most of the pack, and it hides the changes of outcome.
+    windows: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
 
     @property
     def changed(self) -> bool:
         """True when anything at all changed."""
         return any((self.status, self.recommended, self.recommended_route, self.forms,
                     self.routes, self.risks_added, self.risks_removed, self.steps,
-                    self.derived))
+                    self.derived, self.windows))
+
+    def records(self) -> list[dict[str, object]]:
+        """One record per difference: ``what`` (status, form, route, risk, rule, derived,
+        in force), ``item``, ``before`` and ``after``."""
+        out: list[dict[str, object]] = []
+        for label, pair in (("status", self.status), ("recommended form", self.recommended),
+                            ("recommended route", self.recommended_route)):
+            if pair:
+                out.append({"what": label, "item": "", "before": pair[0], "after": pair[1]})
+        for label, pairs in (("form", self.forms), ("route", self.routes)):
+            out += [{"what": label, "item": k, "before": a, "after": b}
+                    for k, (a, b) in pairs.items()]
+        out += [{"what": "risk", "item": r, "before": None, "after": "added"}
+                for r in self.risks_added]
+        out += [{"what": "risk", "item": r, "before": "flagged", "after": None}
+                for r in self.risks_removed]
+        changes: tuple[tuple[str, Mapping[str, tuple[object, object]]], ...] = (
+            ("rule", self.steps), ("derived", self.derived), ("in force", self.windows))
+        for label, changed in changes:
+            out += [{"what": label, "item": k, "before": a, "after": b}
+                    for k, (a, b) in changed.items()]
+        return out
+
+    def to_frame(self) -> Any:
+        """The differences as a pandas DataFrame (needs ``formselect[pandas]``)."""
+        return records_frame(self.records(), DIFF_COLUMNS)
+
+    def __repr__(self) -> str:
+        if not self.changed:
+            return "<AdviceDiff: no change>"
+        parts = [f"{label} {pair[0]} -> {pair[1]}" for label, pair in
+                 (("status", self.status), ("form", self.recommended),
+                  ("route", self.recommended_route)) if pair]
+        parts += [f"{len(items)} {label}" for label, items in
+                  (("forms", self.forms), ("routes", self.routes),
+                   ("risks added", self.risks_added), ("risks removed", self.risks_removed),
+                   ("rules", self.steps), ("derived facts", self.derived),
+                   ("rules in or out of force", self.windows)) if items]
+        return f"<AdviceDiff: {', '.join(parts)}>"
+
+    def _repr_html_(self) -> str:
+        if not self.changed:
+            return notebook_fragment("<p>No change.</p>")
+        return html_table(DIFF_COLUMNS, self.records(), "What changed")
 
     def render_text(self) -> str:
         """The differences, one per line."""
@@ -69,6 +122,7 @@ class AdviceDiff:
         lines += [f"risk removed: {r}" for r in self.risks_removed]
         lines += [f"rule {k}: {a} -> {b}" for k, (a, b) in self.steps.items()]
         lines += [f"derived {k}: {a} -> {b}" for k, (a, b) in self.derived.items()]
+        lines += [f"rule {k} in force: {a} -> {b}" for k, (a, b) in self.windows.items()]
         return "\n".join(lines) + "\n"
 
     def _repr_markdown_(self) -> str:
@@ -79,8 +133,14 @@ def _pair(a: object, b: object) -> Any:
     return None if a == b else (a, b)
 
 
-def diff(before: Advice, after: Advice) -> AdviceDiff:
-    """Every difference between two advices: outcome, ranking, routes, risks, trace."""
+def diff(before: Advice, after: Advice, *, windows: bool = False) -> AdviceDiff:
+    """The differences between two advices: outcome, ranking, routes, risks, and the rules
+    whose outcome changed.
+
+    A rule that is in force on one date and not the other is left out unless ``windows``
+    is true (then it is in :attr:`AdviceDiff.windows`): between two dates that is mostly
+    the pack's history, not a change for this case.
+    """
     forms = {o.id: f"{o.status.value}/{o.score}" for o in before.ranking}
     forms_after = {o.id: f"{o.status.value}/{o.score}" for o in after.ranking}
     routes = {r.id: r.status.value for r in before.procurement.routes}
@@ -93,6 +153,9 @@ def diff(before: Advice, after: Advice) -> AdviceDiff:
     def changed(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
+    all_steps = changed(steps, steps_after)
+    out_of_force = Outcome.NOT_IN_FORCE.value
+    in_window = {k: v for k, v in all_steps.items() if out_of_force in v}
     return AdviceDiff(
         status=_pair(before.status.value, after.status.value),
         recommended=_pair(before.recommended, after.recommended),
@@ -101,8 +164,9 @@ def diff(before: Advice, after: Advice) -> AdviceDiff:
         forms=changed(forms, forms_after), routes=changed(routes, routes_after),
         risks_added=tuple(sorted(risks_after - risks)),
         risks_removed=tuple(sorted(risks - risks_after)),
-        steps=changed(steps, steps_after),
-        derived=changed(dict(before.derived), dict(after.derived)))
+        steps={k: v for k, v in all_steps.items() if k not in in_window},
+        derived=changed(dict(before.derived), dict(after.derived)),
+        windows=in_window if windows else {})
 
 
 def what_if(advice: Advice, changes: Mapping[str, object]) -> tuple[Advice, AdviceDiff]:
@@ -148,9 +212,45 @@ class SweepRow:
                 self.available_routes, self.error)
 
 
+class Sweep(tuple[SweepRow, ...]):
+    """The rows of a sweep, one per value tried: a tuple of :class:`SweepRow` with a short
+    repr, a notebook table and :meth:`to_frame`. A tie has ``recommended`` None."""
+
+    fact: str
+
+    def __new__(cls, rows: Iterable[SweepRow] = (), fact: str = "") -> Sweep:
+        self = super().__new__(cls, rows)
+        self.fact = fact
+        return self
+
+    def records(self) -> list[dict[str, object]]:
+        """One record per row: the fact's value (under the fact's name), then the outcome."""
+        return [{self.fact or "value": row.value, "status": row.status,
+                 "recommended": row.recommended, "recommended_route": row.recommended_route,
+                 "regime": row.regime, "available_routes": list(row.available_routes),
+                 "error": row.error} for row in self]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of :meth:`records` and :meth:`to_frame`."""
+        return (self.fact or "value", *SWEEP_COLUMNS)
+
+    def to_frame(self) -> Any:
+        """The sweep as a pandas DataFrame (needs ``formselect[pandas]``)."""
+        return records_frame(self.records(), self.columns)
+
+    def __repr__(self) -> str:
+        forms = sorted({str(r.recommended or r.status or "error") for r in self})
+        return (f"<Sweep {self.fact or 'value'}: {len(self)} value"
+                f"{'' if len(self) == 1 else 's'}; outcomes: {', '.join(forms) or 'none'}>")
+
+    def _repr_html_(self) -> str:
+        return html_table(self.columns, self.records(), f"Sweep of {self.fact or 'a fact'}")
+
+
 def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: DateLike = None,
-          rules: RulesLike = None) -> tuple[SweepRow, ...]:
-    """The outcome for each value of one fact, all else equal."""
+          rules: RulesLike = None) -> Sweep:
+    """The outcome for each value of one fact, all else equal (a :class:`Sweep`)."""
     _check_facts([fact])
     base = resolve_case(case)
     pack = resolve_rules(rules)
@@ -162,7 +262,7 @@ def sweep(case: CaseLike, fact: str, values: Sequence[object], as_of: DateLike =
             rows.append(SweepRow(value, "", None, None, None, (), "contradicts other facts"))
         else:
             rows.append(SweepRow.of(value, quick_standing(pack, changed, day)))
-    return tuple(rows)
+    return Sweep(rows, fact)
 
 
 @attrs.frozen

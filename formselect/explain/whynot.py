@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from html import escape
 
 import attrs
 
@@ -15,6 +16,7 @@ from formselect.case.model import Case
 from formselect.decide import Standing, json_value
 from formselect.errors import FormselectError, did_you_mean
 from formselect.pack.model import Pack, Reference
+from formselect.report.tables import notebook_fragment
 from formselect.report.text import shown_value
 
 from .search import candidate_values, case_facts_behind, quick_standing, try_change
@@ -81,9 +83,9 @@ class Counterfactual:
         return f"{self.goal} if " + " and ".join(str(c) for c in self.changes)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)  # blockers carry every comparison: a one-line repr instead
 class WhyNot:
-    """The answer to "why not this option?"."""
+    """The answer to "why not this option?". ``str()`` is :meth:`render_text`."""
 
     option: str
     name: str
@@ -116,8 +118,20 @@ class WhyNot:
             lines.append("  No change of up to two facts found that would change it.")
         return "\n".join(lines) + "\n"
 
+    def __repr__(self) -> str:
+        return (f"<WhyNot {self.option} ({self.kind}, {self.standing}): "
+                f"{len(self.blockers)} blocker{'' if len(self.blockers) == 1 else 's'}, "
+                f"{len(self.counterfactuals)} counterfactual"
+                f"{'' if len(self.counterfactuals) == 1 else 's'}>")
+
+    def __str__(self) -> str:
+        return self.render_text()
+
     def _repr_markdown_(self) -> str:
         return "```\n" + self.render_text() + "```\n"
+
+    def _repr_html_(self) -> str:
+        return notebook_fragment(f"<pre>{escape(self.render_text())}</pre>")
 
 
 def pack_of(advice: Advice) -> Pack:

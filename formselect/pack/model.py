@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
 from enum import Enum, StrEnum
+from html import escape
 
 import attrs
 
@@ -203,7 +204,7 @@ class Rule:
         return tuple(dict.fromkeys(named))
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)  # hundreds of rules: a one-line repr instead
 class Pack:
     """A loaded, checked rule pack. ``digest`` changes whenever any rule's content does."""
 
@@ -218,6 +219,17 @@ class Pack:
     coverage_from: dt.date | None = None  # the first day the pack's law covers
     properties: tuple[Property, ...] = ()
     prior: Prior | None = None
+
+    def __repr__(self) -> str:
+        return (f"<Pack {self.name}@{self.version}#{self.digest[:8]}: {len(self.rules)} rules, "
+                f"{len(self.forms)} forms, {len(self.routes)} routes, "
+                f"{len(self.derived)} derived facts>")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{escape(o.kind)}</td><td><code>{escape(o.id)}</code></td>"
+                       f"<td>{escape(o.name)}</td></tr>" for o in (*self.forms, *self.routes))
+        return (f"<div class='formselect'><p><b>{escape(repr(self))}</b></p>"
+                f"<table><tr><th>kind</th><th>id</th><th>name</th></tr>{rows}</table></div>")
 
     @functools.cached_property
     def coverage_start(self) -> dt.date | None:

@@ -25,7 +25,7 @@ def test_every_combination_in_axis_order(pack: Pack) -> None:
                         "ownership.community_pct": [0, 30]}, rules=pack)
     assert [(r["ownership.employee_pct"], r["ownership.community_pct"]) for r in table] == [
         (10, 0), (10, 30), (70, 0), (70, 30)]
-    assert [r["recommended_form"] for r in table] == ["", "community_form", "staff_form",
+    assert [r["recommended_form"] for r in table] == [None, "community_form", "staff_form",
                                                      "community_form"]
     assert table.columns == ("ownership.employee_pct", "ownership.community_pct", "as_of",
                              "status", "recommended_form", "recommended_route", "regime",
@@ -41,7 +41,7 @@ def test_unknown_as_a_value_and_the_date_as_an_axis(pack: Pack) -> None:
                  rules=pack)
     assert len(table) == 6
     assert [r["regime"] for r in table] == ["old_rules"] * 3 + ["new_rules"] * 3
-    assert [r["recommended_route"] for r in table] == ["", "", "open_route"] * 2
+    assert [r["recommended_route"] for r in table] == [None, None, "open_route"] * 2
     assert "B-BIG" in grid(BASE, {"as_of": [None]}, rules=pack)[0]["fired_rules"]
 
 
@@ -90,4 +90,6 @@ def test_a_decision_map_from_the_dataframe(pack: Pack) -> None:
     decision = frame.pivot(index="ownership.employee_pct", columns="ownership.community_pct",
                            values="recommended_form")
     assert decision.loc[75, 0] == "staff_form"
-    assert decision.loc[10, 0] == ""
+    assert table[0]["recommended_form"] is None  # a tie: no form, as in Advice (NaN here)
+    assert frame["recommended_form"].isna().tolist() == [r["recommended_form"] is None
+                                                        for r in table]
