@@ -49,6 +49,7 @@ from .errors import (
     Problem,
     ProblemsError,
     RulePackError,
+    UnknownNameError,
 )
 from .pack.model import Pack, Prior, Property, PropertyValue, Reference, Rule, Severity
 from .report.dot import to_dot
@@ -192,6 +193,7 @@ __all__ = [
     "TieBreak",
     "TraceStep",
     "Transfer",
+    "UnknownNameError",
     "WhyNot",
     "__version__",
     "advice_from_json",

@@ -19,7 +19,7 @@ import attrs
 
 from .case.model import Case
 from .deprecated import renamed
-from .errors import FormselectError
+from .errors import FormselectError, unknown_name
 from .pack.model import Pack, Reference, Rule, Severity
 
 __all__ = [
@@ -155,6 +155,10 @@ class Trace(Sequence[TraceStep]):
         """Ids of the rules that fired, in trace order (no step is built)."""
         rules = self._pack.rules
         return tuple(rules[i].id for i, o in enumerate(self._outcomes) if o is Outcome.FIRED)
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule's id, in trace order (no step is built)."""
+        return tuple(r.id for r in self._pack.rules)
 
     def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
         """The position of a step, or (given a rule id) of that rule's step."""
@@ -339,11 +343,12 @@ class ProcurementAdvice:
     conditional: tuple[RouteCondition, ...] = ()
 
     def route(self, route_id: str) -> RouteAdvice:
-        """The advice for one route (KeyError if the pack has no such route)."""
+        """The advice for one route (an :class:`~formselect.errors.UnknownNameError`, with
+        the nearest route id, if the pack has no such route)."""
         for route in self.routes:
             if route.id == route_id:
                 return route
-        raise KeyError(route_id)
+        raise unknown_name("route", route_id, (r.id for r in self.routes))
 
 
 @attrs.frozen
@@ -420,16 +425,17 @@ class Advice:
         return tuple(s.rule_id for s in self.trace if s.outcome is Outcome.FIRED)
 
     def step(self, rule_id: str) -> TraceStep:
-        """The trace step of one rule (KeyError if the pack has no such rule)."""
+        """The trace step of one rule (an :class:`~formselect.errors.UnknownNameError`, with
+        the nearest rule id, if the pack has no such rule)."""
         if isinstance(self.trace, Trace):  # builds that step only
             try:
                 return self.trace[self.trace.index(rule_id)]
             except ValueError:
-                raise KeyError(rule_id) from None
+                raise unknown_name("rule", rule_id, self.trace.rule_ids()) from None
         for step in self.trace:
             if step.rule_id == rule_id:
                 return step
-        raise KeyError(rule_id)
+        raise unknown_name("rule", rule_id, (s.rule_id for s in self.trace))
 
     def why_not(self, option: str) -> Any:
         """Why a form or route is not recommended, with minimal counterfactuals
@@ -479,11 +485,12 @@ class Advice:
         return _readers().render(self, "markdown", "summary")
 
     def form(self, form_id: str) -> OptionScore:
-        """The standing of one form (KeyError if the pack has no such form)."""
+        """The standing of one form (an :class:`~formselect.errors.UnknownNameError`, with
+        the nearest form id, if the pack has no such form)."""
         for option in self.ranking:
             if option.id == form_id:
                 return option
-        raise KeyError(form_id)
+        raise unknown_name("form", form_id, (o.id for o in self.ranking))
 
 
 @attrs.frozen

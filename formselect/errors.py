@@ -10,8 +10,7 @@ import attrs
 from .deprecated import renamed
 
 __all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "ProblemsError",
-           "RulePackError", "Shown",
-           "did_you_mean"]
+           "RulePackError", "Shown", "UnknownNameError", "did_you_mean", "unknown_name"]
 
 
 class Shown(str):
@@ -90,10 +89,57 @@ class EngineError(FormselectError):
     """The rule engine failed while evaluating a case (never a silent partial result)."""
 
 
+class UnknownNameError(FormselectError, KeyError):
+    """No rule, form, route or fact of that name (a KeyError too, for code that expects one).
+    The message names what was asked for and suggests the nearest name."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def unknown_name(kind: str, name: str, candidates: Iterable[str], where: str = "") -> \
+        UnknownNameError:
+    """An :class:`UnknownNameError` such as ``no rule 'XX-1' in formselect-uk; did you mean
+    'XY-1'?``."""
+    hint = did_you_mean(name, candidates)
+    text = f"no {kind} {name!r}" + (f" in {where}" if where else "") + (f"; {hint}" if hint
+                                                                        else "")
+    return UnknownNameError(text, name)
+
+
+def _normal(word: str) -> str:
+    return "_".join(word.strip().lower().replace("-", " ").split())
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """A suggestion such as ``did you mean 'employee_pct'?``, or ``""``."""
-    pool = list(candidates)
+    """A suggestion such as ``did you mean 'employee_pct'?``, or ``""``.
+
+    Tried in turn: the word as an id (``County Council`` -> ``county_council``); ids it
+    begins (``cic`` -> ``cic_limited_by_shares``, not the near-spelling ``cio``) or has as a
+    word (``teckal`` -> ``in_house_teckal``); the nearest
+    spelling; an id that is one of its words (``county_council`` -> ``council``); the same
+    name in another section.
+    """
+    pool = list(dict.fromkeys(candidates))
+    norm = _normal(word)
+    if norm != word and norm in pool:
+        return f"did you mean {norm!r}?"
+    heads = [c for c in pool if len(norm) >= 2 and c.rpartition(".")[2].startswith(norm + "_")]
+    if not heads and len(norm) >= 4:  # a word of the id: "teckal" -> "in_house_teckal"
+        heads = [c for c in pool if norm in c.rpartition(".")[2].split("_")]
+    if heads:
+        shown = " or ".join(repr(c) for c in heads[:3])
+        return f"did you mean {shown}?"
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches and norm != word:
+        matches = difflib.get_close_matches(norm, pool, n=1, cutoff=0.6)
+    if not matches:
+        words = set(norm.split("_"))
+        matches = [c for c in pool if c in words][:1]
     if not matches:
         # a fact written without its section, or in the wrong section
         tail = word.rpartition(".")[2]

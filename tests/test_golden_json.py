@@ -19,7 +19,9 @@ ADDED_NAMES = frozenset({"Comparison", "ProblemsError", "ProcurementAdvice",
                          "Confidence", "Prior", "Property", "PropertyValue", "RouteCondition",
                          "ScorePoint", "SeparatingQuestion", "TieBreak",
                          # notebook views: a sweep's rows with to_frame() and a table
-                         "Sweep"})
+                         "Sweep",
+                         # a wrong rule, form or route name: a FormselectError and a KeyError
+                         "UnknownNameError"})
 # Pinned names kept for one release under their old spelling, with a DeprecationWarning
 # (out of __all__, so that a star import does not warn).
 DEPRECATED_NAMES = frozenset({"Procurement", "Test"})

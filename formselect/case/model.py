@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from formselect.errors import CaseError, Problem
+from formselect.errors import CaseError, Problem, did_you_mean
 
 from .enums import (
     AssetLock,
@@ -351,7 +351,18 @@ class Case:
         return getattr(getattr(self, section), field)
 
     def with_facts(self, changes: Mapping[str, object]) -> "Case":
-        """A copy with facts changed by dotted name, e.g. ``{"money.asset_lock": None}``."""
+        """A copy with facts changed by dotted name, e.g. ``{"money.asset_lock": None}``.
+
+        An unknown fact name raises :class:`~formselect.errors.CaseError` with every such
+        name and the nearest known one; a bad value, the same error as for a new case."""
+        known = {f"{s.name}.{f.name}" for s in attrs.fields(Case)
+                 if attrs.has(s.type) for f in attrs.fields(s.type)}  # type: ignore[arg-type]
+        unknown = [Problem(str(name), "unknown fact", expected="a dotted fact name such as "
+                           "ownership.employee_pct", suggestion=did_you_mean(str(name), known),
+                           source="with_facts")
+                   for name in changes if name not in known]
+        if unknown:
+            raise CaseError(unknown)
         by_section: dict[str, dict[str, object]] = {}
         for name, value in changes.items():
             section, _, field = name.partition(".")

@@ -15,6 +15,7 @@ from formselect.case.vocabulary import FactSpec, case_facts
 from formselect.conditions.compiled import Program
 from formselect.conditions.kleene import Compiled, compiled
 from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
+from formselect.errors import unknown_name
 
 __all__ = ["DerivedFact", "Option", "Pack", "Prior", "Property", "PropertyValue", "Reference",
            "Risk", "Rule", "Severity", "Step", "WeightChange", "merge_derivations"]
@@ -312,8 +313,12 @@ class Pack:
         return {}
 
     def rule(self, rule_id: str) -> Rule:
-        """The rule with this id (KeyError if absent)."""
-        return self.by_id[rule_id]
+        """The rule with this id (an :class:`~formselect.errors.UnknownNameError`, with the
+        nearest id, if absent)."""
+        found = self.by_id.get(rule_id)
+        if found is None:
+            raise unknown_name("rule", rule_id, self.by_id, f"rule pack {self.name!r}")
+        return found
 
     def fact_specs(self) -> Mapping[str, FactSpec]:
         """Every fact a condition in this pack may read."""
