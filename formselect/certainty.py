@@ -29,11 +29,28 @@ __all__ = ["assess_certainty", "assess_confidence", "route_conditions", "separat
            "unknown_case_facts"]
 
 
+_READS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _reads(pack: Pack) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each rule's comparisons as (fact, view key), by rule id (kept for the last few packs)."""
+    found = _READS.get(pack.digest)
+    if found is None:
+        if len(_READS) >= 8:
+            _READS.clear()
+        found = _READS[pack.digest] = {
+            rule_id: tuple((atom.fact, key) for atom, key in zip(condition.atoms,
+                                                                 condition.keys, strict=True))
+            for rule_id, condition in pack.compiled.items()}
+    return found
+
+
 def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
                        view: Mapping[str, object], pack: Pack) -> tuple[str, ...]:
     """Unknown case facts behind some rules, following unknown derived facts to the rules
     that would derive them. ``outcomes``: each rule's outcome; ``view``: the facts known."""
     derivers = pack.derivers
+    reads = _reads(pack)
     found: dict[str, None] = {}
     seen: set[str] = set()
     pending = list(rule_ids)
@@ -42,14 +59,13 @@ def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
         if rule_id in seen or rule_id not in outcomes:
             continue
         seen.add(rule_id)
-        condition = pack.compiled[rule_id]
-        for atom, key in zip(condition.atoms, condition.keys, strict=True):
+        for fact, key in reads[rule_id]:
             if key in view:  # a known value
                 continue
-            if "." in atom.fact:
-                found[atom.fact] = None
+            if "." in fact:
+                found[fact] = None
             else:
-                pending += [r.id for r in derivers.get(atom.fact, [])
+                pending += [r.id for r in derivers.get(fact, [])
                             if outcomes.get(r.id) is Outcome.UNKNOWN]
     return tuple(sorted(found))
 

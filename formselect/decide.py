@@ -37,7 +37,7 @@ from .certainty import (
 )
 from .conditions.compiled import quantised
 from .conditions.syntax import render_literal
-from .engine import Evaluation
+from .engine import Backend, Evaluation
 from .errors import EngineError
 from .pack.model import Option, Pack, Rule, Severity
 
@@ -96,22 +96,46 @@ def _describe(rule: Rule, pack: Pack) -> str:
     return "; ".join(parts)
 
 
-def _outcomes(pack: Pack, view: Mapping[str, object], fired: frozenset[str],
-              as_of: dt.date) -> tuple[Outcome, ...]:
+_RULE_FACTS: dict[str, tuple[tuple[str, dt.date, dt.date | None,
+                                tuple[tuple[str, str], ...]], ...]] = {}
+
+
+def _rule_facts(pack: Pack) -> tuple[tuple[str, dt.date, dt.date | None,
+                                           tuple[tuple[str, str], ...]], ...]:
+    """Per rule, in pack order: its id, its validity, and the case facts its comparisons read
+    with their view keys (fixed per pack, kept for the last few packs)."""
+    found = _RULE_FACTS.get(pack.digest)
+    if found is None:
+        if len(_RULE_FACTS) >= 8:
+            _RULE_FACTS.clear()
+        compiled = pack.compiled
+        found = _RULE_FACTS[pack.digest] = tuple(
+            (rule.id, rule.valid_from, rule.valid_until,
+             tuple((atom.fact, key) for atom, key in zip(compiled[rule.id].atoms,
+                                                         compiled[rule.id].keys, strict=True)
+                   if "." in atom.fact))
+            for rule in pack.rules)
+    return found
+
+
+def _outcomes(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[Outcome, ...]:
     """Each rule's outcome on the final fact view, in pack order, from the compiled
     conditions (the steps that explain them are built later, on first access)."""
     program = pack.program
-    current = quantised(view)
-    holds = {i for stratum in program.strata for i in stratum(current, as_of)}
+    current = quantised(evaluation.view)
+    fired = evaluation.fired
+    # the compiled engine fired exactly the rules that hold; any other engine is checked
+    holds = set() if evaluation.engine == Backend.COMPILED else {
+        i for stratum in program.strata for i in stratum(current, as_of)}
     false = set(program.definitely_false(current))
     outcomes = []
-    for i, rule in enumerate(pack.rules):
-        if not rule.in_force(as_of):
+    for i, (rule_id, valid_from, valid_until, _) in enumerate(_rule_facts(pack)):
+        if as_of < valid_from or (valid_until is not None and valid_until < as_of):
             outcomes.append(Outcome.NOT_IN_FORCE)
-        elif rule.id in fired:
+        elif rule_id in fired:
             outcomes.append(Outcome.FIRED)
         elif i in holds:  # the engine and the evaluators must never disagree
-            raise EngineError(f"rule {rule.id!r}: the engine did not fire a rule whose "
+            raise EngineError(f"rule {rule_id!r}: the engine did not fire a rule whose "
                               "condition holds; please report this with the case")
         else:
             outcomes.append(Outcome.NOT_MET if i in false else Outcome.UNKNOWN)
@@ -287,14 +311,12 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
     result = standing(pack, evaluation)
     procurement = result.procurement
     view = evaluation.view
-    outcomes = _outcomes(pack, view, evaluation.fired, as_of)
+    outcomes = _outcomes(pack, evaluation, as_of)
     by_rule = {r.id: o for r, o in zip(pack.rules, outcomes, strict=True)}
-    compiled = pack.compiled
-    unknown = sorted({atom.fact for rule, outcome in zip(pack.rules, outcomes, strict=True)
+    unknown = sorted({fact for (_, _, _, reads), outcome in zip(_rule_facts(pack), outcomes,
+                                                                 strict=True)
                       if outcome is Outcome.UNKNOWN
-                      for atom, key in zip(compiled[rule.id].atoms, compiled[rule.id].keys,
-                                           strict=True)
-                      if "." in atom.fact and key not in view})
+                      for fact, key in reads if key not in view})
     all_notes = list(notes)
     if result.status is Status.OUT_OF_COVERAGE and pack.coverage_start is not None:
         all_notes.append(

@@ -36,7 +36,7 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from formselect.case.kinds import FactKind, quantise
@@ -316,6 +316,9 @@ class _Compiled:
     def __init__(self, pack: Pack, handle: int, stages: list[tuple[Rule, ...]]) -> None:
         self.handle = handle
         self.last = len(stages) - 1
+        # the only keys any pattern tests: the rest of the case would only lengthen the
+        # engine's walk, which visits every key of the fact at every node
+        self.keys = frozenset(_keys(_definition(pack, stages)))
         position = {r.id: i for i, r in enumerate(pack.rules)}
         self.ids = tuple(r.id for r in pack.rules)
         # the rules fired in one stage merge their derivations in (stratum, id) order, as in
@@ -327,13 +330,25 @@ class _Compiled:
             for r in pack.rules if r.derive}
 
 
+def _keys(pattern: object) -> Iterator[str]:
+    """Every fact key a compiled pattern (or definition) tests."""
+    if isinstance(pattern, dict):
+        for key, value in pattern.items():
+            if not key.startswith("$") and key not in ("all", "pri", "m"):
+                yield key
+            yield from _keys(value)
+    elif isinstance(pattern, list):
+        for item in pattern:
+            yield from _keys(item)
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _definition(pack: Pack) -> dict[str, Any]:
+def _definition(pack: Pack, stages: Sequence[tuple[Rule, ...]] | None = None) -> dict[str, Any]:
     """The pack as durable's JSON ruleset: one entry per rule, one per stage advance."""
-    stages = _stages(pack)
+    stages = _stages(pack) if stages is None else stages
     position = {r.id: i for i, r in enumerate(pack.rules)}
     rules: dict[str, Any] = {}
     for stage, members in enumerate(stages):
@@ -383,8 +398,8 @@ class _Driver:
                               "does not import)")
         stages = _stages(pack)
         try:
-            handle = _ENGINE.create_ruleset(f"formselect_{pack.digest}",
-                                            json.dumps(_definition(pack), ensure_ascii=False))
+            definition = json.dumps(_definition(pack, stages), ensure_ascii=False)
+            handle = _ENGINE.create_ruleset(f"formselect_{pack.digest}", definition)
         except Exception as exc:  # the engine raises its own error type with a C error code
             message = f"the engine rejected rule pack {pack.name!r}: {exc}"
             self._refused[pack.digest] = message
@@ -414,6 +429,8 @@ class _Driver:
         handle = compiled.handle
         # every stage fact is the case's JSON text plus the sid, the stage and the values
         # derived so far, built as text: the case is encoded once
+        keys = compiled.keys
+        message = {k: v for k, v in message.items() if k in keys}
         head = f'{_dumps(message)[:-1]}, "sid": "{sid}", "stage": ' if message else \
             f'{{"sid": "{sid}", "stage": '
         derived = ""
