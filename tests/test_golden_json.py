@@ -21,7 +21,13 @@ ADDED_NAMES = frozenset({"Comparison", "ProblemsError", "ProcurementAdvice",
                          # notebook views: a sweep's rows with to_frame() and a table
                          "Sweep",
                          # a wrong rule, form or route name: a FormselectError and a KeyError
-                         "UnknownNameError"})
+                         "UnknownNameError",
+                         # the case's vocabularies, for typed code
+                         "AssetLock", "BoardControl", "ChallengeStatus", "DirectAwardGround",
+                         "Initiator", "Jurisdiction", "MembershipModel", "NhsContractType",
+                         "OriginProgramme", "ParentBody", "PensionScheme", "PlannedRoute",
+                         "ProfitDistribution", "ReservedProvision", "ServiceCategory",
+                         "StaffInfluence"})
 # Pinned names kept for one release under their old spelling, with a DeprecationWarning
 # (out of __all__, so that a star import does not warn).
 DEPRECATED_NAMES = frozenset({"Procurement", "Test"})
