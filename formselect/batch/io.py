@@ -100,7 +100,8 @@ class BatchRow:
 
     def to_record(self) -> dict[str, Any]:
         """The row as JSON-ready data with lists (JSONL and DataFrames). No form, route or
-        regime (a tie, an error) is None, as in ``Advice`` and sweeps; a CSV cell is empty."""
+        regime (a tie no prior breaks, an error) is None, as in ``Advice`` and sweeps; a CSV cell
+        is empty."""
         return {"row": self.row, "name": self.name, "as_of": self.as_of, "status": self.status,
                 "recommended_form": self.recommended_form or None,
                 "recommended_route": self.recommended_route or None,

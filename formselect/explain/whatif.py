@@ -214,7 +214,8 @@ class SweepRow:
 
 class Sweep(tuple[SweepRow, ...]):
     """The rows of a sweep, one per value tried: a tuple of :class:`SweepRow` with a short
-    repr, a notebook table and :meth:`to_frame`. A tie has ``recommended`` None."""
+    repr, a notebook table and :meth:`to_frame`. A tie that no prior breaks has ``recommended``
+    None."""
 
     fact: str
 
