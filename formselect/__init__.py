@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import examples as examples  # formselect.examples.path("epic")
 from . import report
 from .advice import (
     Advice,

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from formselect import examples
 from formselect.api import advise, load_rules, version
 from formselect.errors import (
     EngineError,
@@ -24,6 +25,7 @@ from formselect.errors import (
     RulePackError,
 )
 from formselect.pack.check import validity_warnings
+from formselect.pack.model import Pack
 from formselect.report import FORMATS, render
 
 from . import batch as batch_cli
@@ -47,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     adv = commands.add_parser("advise", help="advise on a case file")
-    adv.add_argument("case", type=Path, help="case file (.toml or .json)")
+    which = adv.add_mutually_exclusive_group(required=True)
+    which.add_argument("case", type=Path, nargs="?", help="case file (.toml or .json)")
+    which.add_argument("--example", metavar="NAME",
+                       help="one of the example cases that ship with formselect, instead of a "
+                       "file (a unique beginning is enough: "
+                       f"{', '.join(examples.names())})")
     adv.add_argument("--as-of", type=date_argument, help="date the law is applied (default: the "
                      "case's own as_of, then its procurement.start_date)")
     adv.add_argument("--format", choices=tuple(FORMATS), default="text")
@@ -57,7 +64,15 @@ def _parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list, show or check rule packs")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    listing = rule_commands.add_parser("list", help="list the rules")
+    listing = rule_commands.add_parser(
+        "list", help="list the rules (or the forms, routes or facts that conditions and "
+        "why-not questions name)")
+    what = listing.add_mutually_exclusive_group()
+    for flag, text in (("--forms", "the legal forms: id, family and name"),
+                       ("--routes", "the procurement routes: id, burden and name"),
+                       ("--facts", "the facts a condition may read: case facts, then derived "
+                        "facts, with their kinds and values")):
+        what.add_argument(flag, action="store_true", help=text)
     rules_options(listing)
     show = rule_commands.add_parser(
         "show", help="show one rule, or one form with its properties and the rules that "
@@ -76,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _advise(args: argparse.Namespace) -> str:
-    advice = advise(args.case, as_of=args.as_of, rules=chosen_pack(args))
+    case = args.case if args.example is None else examples.path(args.example)
+    advice = advise(case, as_of=args.as_of, rules=chosen_pack(args))
     return render(advice, args.format, args.depth)
 
 
@@ -92,9 +108,25 @@ def _rules(args: argparse.Namespace) -> str:
                f"routes, {len(pack.derived)} derived facts ({pack.name}#{pack.digest})\n"
     pack = chosen_pack(args)
     if args.rules_command == "list":
-        return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
-                       for r in pack.rules)
+        return _listing(pack, args)
     return show(pack, args.rule_id)
+
+
+def _listing(pack: Pack, args: argparse.Namespace) -> str:
+    """``rules list``: rules, or with a flag the forms, routes or facts, tab-separated."""
+    if args.forms:
+        return "".join(f"{o.id}\t{o.family}\t{o.name}\n" for o in pack.forms)
+    if args.routes:
+        return "".join(f"{o.id}\tburden {o.burden}\t{o.name}\n" for o in pack.routes)
+    if args.facts:
+        lines = []
+        for name, spec in pack.fact_specs().items():
+            values = ", ".join(spec.info.values) if spec.info.values else ""
+            origin = "derived" if spec.derived else "case"
+            lines.append(f"{name}\t{origin}\t{spec.info.kind}\t{values}\n")
+        return "".join(lines)
+    return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
+                   for r in pack.rules)
 
 
 def _handlers() -> dict[str, Handler]:
