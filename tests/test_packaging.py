@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 import formselect
 from formselect.cli import main
@@ -82,3 +83,20 @@ def test_the_wheel_and_sdist_carry_the_licence_examples_and_stub(tmp_path: Path)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "formselect/_examples/epic_cic_kensington.toml" in names
     assert "formselect/case/model.pyi" in names
+
+
+def test_ci_installs_exactly_the_declared_minimum_versions() -> None:
+    """.ci/minimum-versions.txt pins each runtime dependency at its declared floor."""
+    floors = {}
+    for requirement in PROJECT["dependencies"]:
+        name, _, rest = requirement.partition(">=")
+        if rest:
+            floors[name.strip()] = rest.split(";")[0].split(",")[0].strip()
+    pinned = {}
+    for line in (REPO / ".ci" / "minimum-versions.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[name.strip()] = version.strip()
+    assert floors == {"attrs": "23.2", "cattrs": "23.2.1", "tomli-w": "1.0"}
+    assert {k: Version(v) for k, v in pinned.items()} == {k: Version(v)
+                                                         for k, v in floors.items()}
