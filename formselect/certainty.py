@@ -7,6 +7,7 @@ leader is settled when no unknown rule could exclude it or lift another form to 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from .advice import (
@@ -64,6 +65,12 @@ def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
                 continue
             if "." in fact:
                 found[fact] = None
+            elif fact in pack.cpv_facts:  # given by the view from the case's codes
+                cpv = pack.cpv_by_fact[fact]
+                day = view.get("as_of")
+                if "service.cpv_codes" not in view and isinstance(day, dt.date) \
+                        and cpv.in_force(day):
+                    found["service.cpv_codes"] = None
             else:
                 pending += [r.id for r in derivers.get(fact, [])
                             if outcomes.get(r.id) is Outcome.UNKNOWN]

@@ -54,7 +54,8 @@ def _check_atom(atom: Compare, facts: Mapping[str, FactSpec]) -> ConditionProble
     spec = facts.get(atom.fact)
     if spec is None:
         return ConditionProblem(f"unknown fact {atom.fact!r}", atom.column, atom.fact,
-                                "a case fact (section.field) or a derived fact of the pack",
+                                "a case fact (section.field), a derived fact of the pack or a CPV "
+                                "list's fact (cpv_<id>)",
                                 did_you_mean(atom.fact, facts))
     if atom.op in ("known", "unknown"):
         return None

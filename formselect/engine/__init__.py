@@ -76,5 +76,5 @@ def evaluate(pack: Pack, case: Case, as_of: dt.date,
              backend: Backend | str | None = None) -> Evaluation:
     """Run the pack on the case as at ``as_of`` (``backend``: :data:`DEFAULT_BACKEND`)."""
     name = backend or DEFAULT_BACKEND
-    view = case_view(case, as_of)
+    view = case_view(case, as_of, pack.cpv_lists)
     return _finish(pack, BACKENDS[name](pack, view, as_of), view, str(name))

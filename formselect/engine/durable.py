@@ -525,7 +525,7 @@ def engine_key(name: str, measure: str = "value") -> str:
     """The engine's key for a fact: no dots, and never clashing with another fact."""
     key = name.replace(".", "__")
     if "." not in name and name != "as_of":
-        key = "d__" + key  # derived facts
+        key = "d__" + key  # derived facts (and the CPV lists' facts)
     return f"ys__{key}" if measure == "years_since" else key
 
 

@@ -8,14 +8,17 @@ Unknown facts are simply absent.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import Enum
 
 from formselect.case.kinds import RESOLUTION, FactKind, quantise
 from formselect.case.model import Case
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.kleene import years_since_key
+from formselect.pack.model import CpvList
 
-__all__ = ["RESOLUTION", "anniversary", "case_view", "fact_entries", "quantise", "years_between"]
+__all__ = ["RESOLUTION", "anniversary", "case_view", "cpv_entries", "fact_entries", "quantise",
+           "years_between"]
 
 
 def years_between(earlier: dt.date, later: dt.date) -> float:
@@ -64,9 +67,31 @@ def fact_entries(case: Case, name: str, as_of: dt.date) -> dict[str, object]:
     return entries
 
 
-def case_view(case: Case, as_of: dt.date) -> dict[str, object]:
-    """Fact name -> plain value (enums as strings); unknown facts are absent."""
-    view: dict[str, object] = {"as_of": as_of}
+def cpv_entries(lists: Iterable[CpvList], case: Case, as_of: dt.date) -> dict[str, str]:
+    """For each CPV list in force on ``as_of``, how the case's codes stand against it
+    (``cpv_<id>``: all, some or none); absent when no code is given or the codes do not
+    settle it, so that the rules reading the service categories decide instead.
+
+    Computed here, once, before any engine runs: every backend reads the same view, so the
+    durable, compiled and three-valued evaluators agree without a new condition operator.
+    """
+    codes = case.service.cpv_codes
+    if not codes:
+        return {}
+    entries: dict[str, str] = {}
+    for cpv in lists:
+        if cpv.in_force(as_of):
+            standing = cpv.standing(codes)
+            if standing is not None:
+                entries[cpv.fact] = standing.value
+    return entries
+
+
+def case_view(case: Case, as_of: dt.date,
+              cpv_lists: Iterable[CpvList] = ()) -> dict[str, object]:
+    """Fact name -> plain value (enums as strings); unknown facts are absent. With the
+    pack's CPV lists, the view also says how the case's codes stand against each."""
+    view: dict[str, object] = {"as_of": as_of, **cpv_entries(cpv_lists, case, as_of)}
     for name, spec in case_facts().items():
         value = case.get(name)
         if value is None:

@@ -34,16 +34,19 @@ LEGISLATION = "https://www.legislation.gov.uk/"
 
 def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping[str, Option],
                 facts: Mapping[str, DerivedFact], problems: list[Problem],
-                coverage: dt.date | None = None) -> list[Rule]:
+                coverage: dt.date | None = None,
+                given: Mapping[str, FactSpec] | None = None) -> list[Rule]:
     """Check every rule, append problems, and return the rules with their strata.
 
     ``coverage`` is the first day the pack's law covers (``[pack] coverage_from``): a rule
     that says when the law it states came into force (``law_from``) must not start later
-    than that day or the start of the coverage, whichever is later.
+    than that day or the start of the coverage, whichever is later. ``given`` are facts the
+    engine's view gives besides the case's (the CPV lists' ``cpv_<id>``).
     """
     specs: dict[str, FactSpec] = dict(case_facts())
     specs["as_of"] = FactSpec(name="as_of", info=_date_info(), derived=True)
     specs.update({name: fact.spec() for name, fact in facts.items()})
+    specs.update(given or {})
     seen: dict[str, str] = {}
     parsed: list[tuple[RawRule, str, Any]] = []
     graph: list[tuple[RawRule, str, str, Any]] = []  # every rule whose condition parses

@@ -23,8 +23,9 @@ from formselect.case.kinds import FactKind
 from formselect.engine.durable import pack_size_problems
 from formselect.errors import Problem, RulePackError, did_you_mean
 
-from .check import build_rules
-from .model import DerivedFact, Option, Pack, Prior, Property, Rule
+from .check import build_rules, check_references
+from .cpv import CODE_PATTERN, FACT_PREFIX, digits, list_fact
+from .model import CpvList, DerivedFact, Option, Pack, Prior, Property, Reference, Rule
 from .preferences import (
     apply_weight_changes,
     build_prior,
@@ -34,6 +35,7 @@ from .preferences import (
     note_weight_changes,
 )
 from .schema import (
+    RawCpvList,
     RawFact,
     RawFile,
     RawMeta,
@@ -116,6 +118,10 @@ class _Builder:
     properties: list[tuple[RawProperty, str]] = attrs.Factory(list)
     weights: list[tuple[RawWeight, str]] = attrs.Factory(list)
     priors: list[tuple[RawPrior, str]] = attrs.Factory(list)
+    cpv_lists: dict[str, tuple[CpvList, str]] = attrs.Factory(dict)
+    # every list declared with a valid id, even one with bad codes: its rules then report
+    # only their own problems, not an unknown fact
+    cpv_declared: dict[str, tuple[bool, str]] = attrs.Factory(dict)
 
     def add_file(self, raw: RawFile, source: str, text: str) -> None:
         if raw.pack is not None:
@@ -138,6 +144,66 @@ class _Builder:
         for i, rule in enumerate(raw.rule):
             if rule is not None:
                 self.rules.append((rule, source, i, text))
+        for i, cpv in enumerate(raw.cpv_list):
+            if cpv is not None:
+                self._add_cpv_list(cpv, located(source, text, "cpv_list", i), i)
+
+    def _add_cpv_list(self, raw: RawCpvList, source: str, index: int) -> None:
+        """A list of CPV codes: each code eight digits (optionally -N), each range two codes
+        in order, the law cited, the dates in order; every problem reported."""
+        where = f"$.cpv_list[{index}]"
+        count = len(self.problems)
+
+        def report(path: str, message: str, found: object = None, expected: str = "",
+                   suggestion: str = "") -> None:
+            self.problems.append(Problem(f"{where}{path}", message, found, expected,
+                                         suggestion, source=source))
+
+        if not NAME_PATTERN.match(raw.id) or len(raw.id) + len(FACT_PREFIX) > 60:
+            report(".id", "invalid CPV list id", raw.id, "lower_snake_case, at most "
+                   f"{60 - len(FACT_PREFIX)} characters (rules read it as "
+                   f"{list_fact('<id>')})")
+        elif raw.id in self.cpv_declared:
+            report(".id", "CPV list id declared twice", raw.id, "a unique id",
+                   f"first declared in {self.cpv_declared[raw.id][1]}")
+        else:
+            self.cpv_declared[raw.id] = (raw.complete, source)
+        if not raw.title.strip():
+            report(".title", "empty title", expected="the list and the provision that gives it")
+        if not raw.references:
+            report(".references", "no reference", expected="at least one reference "
+                   "{instrument, provision, url}")
+        check_references(raw.references, report)
+        if raw.valid_until is not None and raw.valid_until < raw.valid_from:
+            report(".valid_until", f"the list ends on {raw.valid_until} but starts on "
+                   f"{raw.valid_from}", raw.valid_until.isoformat(),
+                   f"a date on or after valid_from ({raw.valid_from})")
+        if not raw.codes and not raw.ranges:
+            report(".codes", "no codes", expected="codes = [\"85000000-9\", ...] or "
+                   "ranges = [[\"85000000-9\", \"85323000-9\"]]")
+        for j, code in enumerate(raw.codes):
+            _check_code(code, f".codes[{j}]", report)
+        ranges: list[tuple[str, str]] = []
+        for j, pair in enumerate(raw.ranges):
+            if len(pair) != 2:
+                report(f".ranges[{j}]", "a range is two codes", pair,
+                       "[first, last], such as [\"85000000-9\", \"85323000-9\"]")
+                continue
+            if all(_check_code(c, f".ranges[{j}][{k}]", report) for k, c in enumerate(pair)):
+                low, high = digits(pair[0]), digits(pair[1])
+                if low > high:
+                    report(f".ranges[{j}]", "the range ends before it starts", pair,
+                           "the lower code first", f"write [\"{pair[1]}\", \"{pair[0]}\"]")
+                else:
+                    ranges.append((low, high))
+        if len(self.problems) > count:
+            return
+        self.cpv_lists[raw.id] = (CpvList(
+            raw.id, raw.title.strip(),
+            tuple(Reference(r.instrument, r.provision, r.url, r.note) for r in raw.references),
+            raw.valid_from, frozenset(digits(c) for c in raw.codes), tuple(ranges),
+            raw.valid_until, raw.complete, raw.description.strip(), raw.caveat.strip(),
+            source), source)
 
     def _add_option(self, kind: str, item: RawOption, source: str, index: int) -> None:
         where = f"$.{kind}[{index}].id"
@@ -197,6 +263,25 @@ class _Builder:
 
 
 
+def _check_code(code: object, path: str, report: Any) -> bool:
+    if isinstance(code, str) and CODE_PATTERN.fullmatch(code):
+        return True
+    report(path, "invalid CPV code", code, "eight digits, optionally with the check digit "
+           "(85000000-9)", "write the code as the provision prints it")
+    return False
+
+
+def _fact_clashes(builder: _Builder) -> None:
+    """A derived fact must not take the name a CPV list gives the view."""
+    for list_id, (_, source) in builder.cpv_declared.items():
+        fact = list_fact(list_id)
+        if fact in builder.facts:
+            builder.problems.append(Problem(
+                "$.fact.name", "derived fact has the name of a CPV list's fact", fact,
+                "a name that does not start with " + FACT_PREFIX, f"the CPV list {list_id!r} "
+                f"in {source} gives the view {fact}", source=builder.facts[fact][1]))
+
+
 def load_pack(*paths: str | Path) -> Pack:
     """Load one or more rule files or folders into a checked :class:`Pack`.
 
@@ -219,20 +304,25 @@ def load_pack(*paths: str | Path) -> Pack:
     notes = apply_weight_changes(builder.rules, builder.weights, problems)
     expand_preferences(builder.rules, options, properties, problems)
     prior = build_prior(builder.priors, options, problems)
+    _fact_clashes(builder)
+    cpv_lists = tuple(sorted((c for c, _ in builder.cpv_lists.values()), key=lambda c: c.id))
+    declared = {list_fact(k): CpvList(k, "", (), dt.date.min, complete=complete).spec()
+                for k, (complete, _) in builder.cpv_declared.items()}
     rules = build_rules(builder.rules, options,
-                        {k: v for k, (v, _) in builder.facts.items()}, problems, coverage)
+                        {k: v for k, (v, _) in builder.facts.items()}, problems, coverage,
+                        {**declared, **{c.fact: c.spec() for c in cpv_lists}})
     rules = note_weight_changes(rules, notes)
-    problems += pack_size_problems(len(rules), len(builder.facts))
+    problems += pack_size_problems(len(rules), len(builder.facts) + len(cpv_lists))
     metas = [m for m, _ in builder.meta]
     if problems:
         raise RulePackError(problems)
     return _assemble(metas, options.values(), [f for f, _ in builder.facts.values()], rules,
-                     [str(f) for f in files], properties, prior)
+                     [str(f) for f in files], properties, prior, cpv_lists)
 
 
 def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[DerivedFact],
               rules: list[Rule], sources: list[str], properties: tuple[Property, ...] = (),
-              prior: Prior | None = None) -> Pack:
+              prior: Prior | None = None, cpv_lists: tuple[CpvList, ...] = ()) -> Pack:
     forms = tuple(sorted((o for o in options if o.kind == "form"), key=lambda o: o.id))
     routes = tuple(sorted((o for o in options if o.kind == "route"), key=lambda o: o.id))
     derived = tuple(sorted(facts, key=lambda f: f.name))
@@ -240,9 +330,11 @@ def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[D
     name = "+".join(m.name for m in metas) or "unnamed"
     version = "+".join(m.version for m in metas) or "0"
     coverage = min((m.coverage_from for m in metas if m.coverage_from), default=None)
-    digest = _digest(forms, routes, derived, ordered, properties, [prior] if prior else [])
+    digest = _digest(forms, routes, derived, ordered, properties, [prior] if prior else [],
+                     cpv_lists)
     return Pack(name, version, forms, routes, derived, ordered, digest, tuple(sources),
-                coverage_from=coverage, properties=properties, prior=prior)
+                coverage_from=coverage, properties=properties, prior=prior,
+                cpv_lists=cpv_lists)
 
 
 def _digest(*parts: Iterable[object]) -> str:
@@ -254,6 +346,8 @@ def _digest(*parts: Iterable[object]) -> str:
                     if f.name not in ("condition", "source")}
         if isinstance(obj, dict):
             return {str(k): plain(v) for k, v in sorted(obj.items())}
+        if isinstance(obj, frozenset):
+            return sorted(plain(v) for v in obj)  # type: ignore[type-var]
         if isinstance(obj, list | tuple):
             return [plain(v) for v in obj]
         if isinstance(obj, dt.date):

@@ -17,8 +17,10 @@ from formselect.conditions.kleene import Compiled, compiled
 from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
 from formselect.errors import unknown_name
 
-__all__ = ["DerivedFact", "Option", "Pack", "Prior", "Property", "PropertyValue", "Reference",
-           "Risk", "Rule", "Severity", "Step", "WeightChange", "merge_derivations"]
+from .cpv import Standing, codes_standing, list_fact, list_values
+
+__all__ = ["CpvList", "DerivedFact", "Option", "Pack", "Prior", "Property", "PropertyValue",
+           "Reference", "Risk", "Rule", "Severity", "Step", "WeightChange", "merge_derivations"]
 
 
 class Severity(StrEnum):
@@ -139,6 +141,48 @@ class DerivedFact:
 
 
 @attrs.frozen
+class CpvList:
+    """A list of CPV codes the law gives (light-touch, reservable or health care services),
+    declared with ``[[cpv_list]]``. Before the rules run, the fact view gets ``cpv_<id>``:
+    how the case's codes stand against the list (see :mod:`formselect.pack.cpv`)."""
+
+    id: str
+    title: str
+    references: tuple[Reference, ...]
+    valid_from: dt.date
+    codes: frozenset[str] = frozenset()  # eight digits each, no check digit
+    ranges: tuple[tuple[str, str], ...] = ()  # inclusive, eight digits each
+    valid_until: dt.date | None = None  # inclusive
+    # False when only part of the statutory list was verified: the fact then says only "all"
+    complete: bool = True
+    description: str = ""
+    caveat: str = ""
+    source: str = ""
+
+    @property
+    def fact(self) -> str:
+        """The fact the list gives the view."""
+        return list_fact(self.id)
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` falls within the list's validity (both ends inclusive)."""
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+    def standing(self, case_codes: tuple[str, ...]) -> Standing | None:
+        """How the case's codes stand against the list, or None when they do not settle it."""
+        return codes_standing(case_codes, self.codes, self.ranges, self.complete)
+
+    def spec(self) -> FactSpec:
+        """The fact spec the condition checker uses: an enumeration given by the view."""
+        values = list_values(self.complete)
+        enum: type[Enum] = StrEnum(f"Cpv_{self.id}", {v: v for v in values})  # type: ignore[misc]
+        return FactSpec(name=self.fact, info=TypeInfo(FactKind.ENUM, enum),
+                        description=f"How the case's CPV codes stand against: {self.title} "
+                        f"({', '.join(values)}; unknown when no code is given or the codes "
+                        "do not settle it).")
+
+
+@attrs.frozen
 class Risk:
     """A risk a rule flags."""
 
@@ -220,6 +264,17 @@ class Pack:
     coverage_from: dt.date | None = None  # the first day the pack's law covers
     properties: tuple[Property, ...] = ()
     prior: Prior | None = None
+    cpv_lists: tuple[CpvList, ...] = ()
+
+    @functools.cached_property
+    def cpv_facts(self) -> frozenset[str]:
+        """The facts the CPV lists give the view (``cpv_<id>``)."""
+        return frozenset(c.fact for c in self.cpv_lists)
+
+    @functools.cached_property
+    def cpv_by_fact(self) -> Mapping[str, CpvList]:
+        """Each CPV list by the fact it gives the view."""
+        return {c.fact: c for c in self.cpv_lists}
 
     def __repr__(self) -> str:
         return (f"<Pack {self.name}@{self.version}#{self.digest[:8]}: {len(self.rules)} rules, "
@@ -326,6 +381,7 @@ class Pack:
         specs["as_of"] = FactSpec(name="as_of", info=TypeInfo(FactKind.DATE),
                                   description="The date the law is applied at.", derived=True)
         specs.update({d.name: d.spec() for d in self.derived})
+        specs.update({c.fact: c.spec() for c in self.cpv_lists})
         return specs
 
 

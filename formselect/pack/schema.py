@@ -20,7 +20,7 @@ from formselect.errors import Problem, Shown, did_you_mean
 
 from .model import Reference, Risk, Rule, Severity, Step
 
-__all__ = ["RawFact", "RawFile", "RawMeta", "RawOption", "RawPrior", "RawProperty",
+__all__ = ["RawCpvList", "RawFact", "RawFile", "RawMeta", "RawOption", "RawPrior", "RawProperty",
            "RawPropertyValue", "RawReference", "RawRisk", "RawRule", "RawStep", "RawWeight",
            "check_severity", "located", "make_rule", "structure_file", "table_lines"]
 
@@ -124,6 +124,20 @@ class RawFact:
 
 
 @attrs.frozen
+class RawCpvList:
+    id: str
+    title: str
+    references: list[RawReference]
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    codes: list[str] = attrs.Factory(list)
+    ranges: list[list[str]] = attrs.Factory(list)
+    complete: bool = True
+    description: str = ""
+    caveat: str = ""
+
+
+@attrs.frozen
 class RawMeta:
     name: str
     version: str
@@ -141,6 +155,7 @@ class RawFile:
     property: list[RawProperty] = attrs.Factory(list)
     weight: list[RawWeight] = attrs.Factory(list)
     prior: RawPrior | None = None
+    cpv_list: list[RawCpvList] = attrs.Factory(list)
 
 
 def _strict(kind: type, label: str) -> Any:
@@ -210,12 +225,12 @@ def _structure_one(raw: object, cls: type[Any], path: str, source: str,
 _TABLE_NAMES: dict[type[Any], str] = {RawMeta: "pack", RawOption: "form or route",
                                       RawFact: "fact", RawRule: "rule",
                                       RawProperty: "property", RawWeight: "weight",
-                                      RawPrior: "prior"}
+                                      RawPrior: "prior", RawCpvList: "CPV list"}
 
 
 _SECTIONS: dict[str, type[Any]] = {"form": RawOption, "route": RawOption, "fact": RawFact,
                                    "rule": RawRule, "property": RawProperty,
-                                   "weight": RawWeight}
+                                   "weight": RawWeight, "cpv_list": RawCpvList}
 
 
 def structure_file(raw: dict[str, Any], source: str,
@@ -251,7 +266,7 @@ def structure_file(raw: dict[str, Any], source: str,
             problems += found
             lists[key].append(value)  # None keeps the index of a bad item
     structured = RawFile(meta, lists["form"], lists["route"], lists["fact"], lists["rule"],
-                         lists["property"], lists["weight"], prior)
+                         lists["property"], lists["weight"], prior, lists["cpv_list"])
     return structured, problems
 
 

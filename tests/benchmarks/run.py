@@ -146,7 +146,7 @@ def _verdict(value: float, limit: float, *, at_most: bool = True) -> bool | None
 def engine_vs_raw(report: Report, pack: Pack, sizes: Sizes) -> None:
     """Engine path, floor and raw engine on the same cases, interleaved."""
     items = cases(sizes.cases, seed=1)
-    views = [case_view(c, a) for c, a in items]
+    views = [case_view(c, a, pack.cpv_lists) for c, a in items]
     messages = [engine_message(v) for v in views]
     evaluations = [evaluate(pack, c, a) for c, a in items]  # also compiles the pack
     floor_disagrees = sum(evaluate(pack, c, a, Backend.PYTHON).fired != e.fired
@@ -217,7 +217,7 @@ def _engine_phases(pack: Pack, items: Sequence[tuple[Case, dt.date]],
     fired = [list(e.fired) for e in evaluations]
     variants: dict[str, Callable[[int], object]] = {
         "engine": lambda i: evaluate(pack, *items[i]),
-        "case_view": lambda i: case_view(*items[i]),
+        "case_view": lambda i: case_view(*items[i], pack.cpv_lists),
         "engine_message": lambda i: engine_message(views[i]),
         "_durable.run (engine + adapter + actions)": lambda i: _durable.run(pack, messages[i]),
     }

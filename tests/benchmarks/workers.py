@@ -82,7 +82,7 @@ def scale(rules: int, n_cases: int, seed: int, rounds: int) -> dict[str, Any]:
     result["strata"] = pack.strata
     result["derived_facts"] = len(pack.derived)
     items = cases(n_cases, seed=seed + 1)
-    views = [case_view(c, a) for c, a in items]
+    views = [case_view(c, a, pack.cpv_lists) for c, a in items]
     messages = [engine_message(v) for v in views]
     floor_fired = [evaluate(pack, c, a, Backend.PYTHON).fired for c, a in items]
     result["fired_per_case"] = statistics.mean(len(f) for f in floor_fired)

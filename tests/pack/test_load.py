@@ -149,6 +149,15 @@ BAD = {
                                    "did you mean 'PREFER-LOCK'?"],
     "prior_unknown_form": ["prior_unknown_form/rules.toml:25: $.prior.order: unknown form "
                            "(found 'gamma'", "form listed twice (found 'alpha'"],
+    "cpv_bad_code": ["cpv_bad_code/rules.toml:9: $.cpv_list[0].codes[1]: invalid CPV code "
+                     "(found '8512100'", "expected eight digits, optionally with the check "
+                     "digit (85000000-9)", "write the code as the provision prints it"],
+    "cpv_unknown_list": ["cpv_unknown_list/rules.toml:16: $.rule[0].when (column 1)",
+                         "rule 'CPV-UNKNOWN': unknown fact 'cpv_heath'",
+                         "a CPV list's fact (cpv_<id>)", "did you mean 'cpv_health'?"],
+    "cpv_incomplete_none": ["cpv_incomplete_none/rules.toml:17: $.rule[0].when (column 1)",
+                            "rule 'CPV-NONE': \"none\" is not a value of 'cpv_health'",
+                            "expected one of all"],
 }
 PROBLEM_COUNT = {"unknown_key": 2, "weight_out_of_range": 2, "unknown_property_value": 2,
                  "prior_unknown_form": 2}
