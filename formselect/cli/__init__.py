@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     what = listing.add_mutually_exclusive_group()
     for flag, text in (("--forms", "the legal forms: id, family and name"),
                        ("--routes", "the procurement routes: id, burden and name"),
-                       ("--facts", "the facts a condition may read: case facts, then derived "
-                        "facts, with their kinds and values")):
+                       ("--facts", "the facts a condition may read: case facts, derived facts "
+                        "and the CPV lists' facts, with their kinds and values")):
         what.add_argument(flag, action="store_true", help=text)
     rules_options(listing)
     show = rule_commands.add_parser(
@@ -122,7 +122,8 @@ def _listing(pack: Pack, args: argparse.Namespace) -> str:
         lines = []
         for name, spec in pack.fact_specs().items():
             values = ", ".join(spec.info.values) if spec.info.values else ""
-            origin = "derived" if spec.derived else "case"
+            origin = "derived" if spec.derived else \
+                "cpv list" if name in pack.cpv_facts else "case"
             lines.append(f"{name}\t{origin}\t{spec.info.kind}\t{values}\n")
         return "".join(lines)
     return "".join(f"{r.id}\t{r.valid_from}..{r.valid_until or ''}\t{r.title}\n"
