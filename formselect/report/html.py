@@ -9,6 +9,8 @@ from html import escape
 
 from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, TraceStep
 
+from .labels import ask_next, facts_given, question, regime_name, status_words
+from .tables import NOTEBOOK_CSS
 from .text import headline, sources
 
 __all__ = ["render_html"]
@@ -70,19 +72,19 @@ def _why_not(advice: Advice, steps: dict[str, TraceStep]) -> list[str]:
             because = "<br>".join(f"[{_e(r)}] {_e(steps[r].title)}" for r in option.excluded_by)
         else:
             because = f"outranked (score {option.score})"
-        rows.append(f"<tr><td>{_e(option.name)}</td><td>{_e(option.status.value)}</td>"
-                    f"<td>{because}</td></tr>")
+        rows.append(f"<tr><td>{_e(option.name)}</td><td>{_e(status_words(option.status))}"
+                    f"</td><td>{because}</td></tr>")
     rows.append("</table>")
     return rows
 
 
 def _route(advice: Advice) -> list[str]:
     proc = advice.procurement
-    out = [f"<p>Regime: <b>{_e(proc.regime or 'not determined')}</b></p>"]
+    out = [f"<p>Regime: <b>{_e(regime_name(proc.regime))}</b></p>"]
     if proc.recommended_route:
         route = proc.route(proc.recommended_route)
         out.append(f"<p>Recommended route: <b>{_e(route.name)}</b> "
-                   f"({_e(route.status.value.replace('_', ' '))})</p>")
+                   f"({_e(status_words(route.status))})</p>")
         if route.steps:
             out.append("<ol>" + "".join(f"<li>{_e(s.text)} <span class='muted'>"
                                         f"[{_e(s.rule_id)}]</span></li>" for s in route.steps)
@@ -95,7 +97,7 @@ def _route(advice: Advice) -> list[str]:
             continue
         rules = route.excluded_by if route.status is RouteStatus.NOT_AVAILABLE \
             else route.favoured_by
-        out.append(f"<tr><td>{_e(route.name)}</td><td>{_e(route.status.value)}</td>"
+        out.append(f"<tr><td>{_e(route.name)}</td><td>{_e(status_words(route.status))}</td>"
                    f"<td>{_e(', '.join(rules))}</td></tr>")
     out.append("</table>")
     if proc.conditional:
@@ -116,6 +118,16 @@ def _risks(advice: Advice) -> list[str]:
     return rows
 
 
+def _facts_given(advice: Advice) -> list[str]:
+    given = facts_given(advice)
+    if not given:
+        return ["<p class='muted'>The case gives no facts.</p>"]
+    rows = "".join(f"<tr><td>{_e(description.rstrip('.'))} <span class='muted'><code>"
+                   f"{_e(fact)}</code></span></td><td>{_e(value)}</td></tr>"
+                   for fact, description, value in given)
+    return [f"<table><tr><th>Fact</th><th>Value</th></tr>{rows}</table>"]
+
+
 def _trace(advice: Advice) -> list[str]:
     rows = ["<table><tr><th>Rule</th><th>Outcome</th><th>Facts read</th><th>Law</th></tr>"]
     for step in advice.trace:
@@ -129,7 +141,8 @@ def _trace(advice: Advice) -> list[str]:
         title = _e(step.title) + (" <span class='analysis'>(analysis)</span>"
                                   if step.analysis else "")
         rows.append(f"<tr{css}><td>{_e(step.rule_id)}: {title}</td>"
-                    f"<td>{_e(step.outcome.value)}</td><td>{tests}</td><td>{law}</td></tr>")
+                    f"<td>{_e(step.outcome.value.replace('_', ' '))}</td><td>{tests}</td>"
+                    f"<td>{law}</td></tr>")
     rows.append("</table>")
     return rows
 
@@ -144,22 +157,28 @@ def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) 
              "Decision support, not legal advice.</p>",
              _section("Summary", [f"<p><b>{_e(headline(advice))}</b></p>"] +
                       [f"<p>{_e(n)}</p>" for n in advice.notes]),
+             _section("Facts given", _facts_given(advice)),
              _section("Assumptions and unknowns",
-                      ["<ul>" + "".join(f"<li><code>{_e(f)}</code></li>"
-                                        for f in advice.unknown_facts) + "</ul>"]
+                      ["<p>Facts not given that rules needed (answers could change the "
+                       "advice):</p><ul>" + "".join(
+                           f"<li>{_e(question(f))} <span class='muted'><code>{_e(f)}</code>"
+                           "</span></li>" for f in advice.unknown_facts) + "</ul>"]
                       if advice.unknown_facts else ["<p>No fact the rules needed is missing.</p>"]),
              _section("Why this form", _why(advice, steps)),
              _section("Why not the others", _why_not(advice, steps)),
              _section("Procurement route", _route(advice)),
              _section("Risks and mitigations", _risks(advice)),
+             *([_section("What to ask next", ["<ol>" + "".join(
+                 f"<li>{_e(text)} <span class='muted'><code>{_e(fact)}</code></span></li>"
+                 for fact, text in ask_next(advice)) + "</ol>"])] if ask_next(advice) else []),
              _section("Sources", ["<ul>" + "".join(
                  f"<li><a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a></li>"
                  for r in sources(advice, depth == "full")) + "</ul>"])]
     if depth == "full":
         parts.append(_section("Audit trace", _trace(advice)))
     body = "\n".join(parts)
-    if fragment:
-        return f"<div class='formselect'>{body}</div>"
+    if fragment:  # the styles travel with it, scoped, so that Jupyter's do not win
+        return f"<div class='formselect'><style>{NOTEBOOK_CSS}</style>{body}</div>"
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>formselect advice: {_e(name)}</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")

@@ -51,8 +51,15 @@ def advice_to_json(advice: Advice, indent: int | None = 2) -> str:
 
 
 def render_json(advice: Advice, depth: str = "full") -> str:
-    """The advice as JSON, the report format: always all of it, whatever the depth."""
-    return advice_to_json(advice)
+    """The advice as JSON, the report format. ``full`` is all of it (it reads back into an
+    equal Advice); ``summary`` keeps only the trace steps of the rules that fired, and says
+    so with ``"depth": "summary"`` (it reads back with that shorter trace)."""
+    if depth == "full":
+        return advice_to_json(advice)
+    data = advice_to_dict(advice)
+    data["trace"] = [step for step in data["trace"] if step["outcome"] == "fired"]
+    data["depth"] = "summary"
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def advice_from_json(text: str) -> Advice:
@@ -60,6 +67,7 @@ def advice_from_json(text: str) -> Advice:
     try:
         data = json.loads(text)
         data.pop("excluded", None)
+        data.pop("depth", None)  # a summary: its trace holds the fired rules only
         return CONVERTER.structure(data, Advice)
     except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
         raise FormselectError(f"not formselect advice JSON: {exc}") from exc

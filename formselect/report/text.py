@@ -11,25 +11,12 @@ from collections.abc import Iterable
 from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, Status, TraceStep
 from formselect.pack.model import Reference
 
+from .labels import ask_next, facts_given, question, regime_name, shown_value, status_words
+
 __all__ = ["headline", "render_markdown", "render_text", "shown_value", "sources"]
+# shown_value lives in labels; it is kept here for the modules that read it from text
 
-_ROUTE_WORDS = {
-    RouteStatus.AVAILABLE: "available",
-    RouteStatus.AVAILABLE_WITH_RISK: "available with risk",
-    RouteStatus.NOT_AVAILABLE: "not available",
-    RouteStatus.UNDETERMINED: "undetermined",
-}
-
-
-def shown_value(value: object) -> str:
-    """A fact's value as an adviser reads it: unknown, yes / no, a list, or the value."""
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
+_ROUTE_WORDS = {status: status_words(status) for status in RouteStatus}
 
 
 def _steps_by_id(advice: Advice) -> dict[str, TraceStep]:
@@ -89,10 +76,11 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
     yield f"Rules {advice.rules_version}; formselect {advice.formselect_version}. " \
           "Decision support, not legal advice."
     yield ""
+    yield from _facts_given(advice, h2, bullet)
     if advice.unknown_facts:
         yield f"{h2}Assumptions and unknowns"
         yield "Facts not given that rules needed (answers could change the advice):"
-        yield from (f"{bullet}{f}" for f in advice.unknown_facts)
+        yield from (f"{bullet}{question(f)} ({f})" for f in advice.unknown_facts)
         yield ""
     yield f"{h2}{headline(advice)}"
     yield from _why_the_leaders(advice, steps, bullet)
@@ -108,6 +96,11 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
             yield f"{bullet}{option.name}: viable, outranked (score {option.score})"
     yield ""
     yield from _procurement(advice, h2, bullet)
+    asks = ask_next(advice)
+    if asks:
+        yield f"{h2}What to ask next"
+        yield from (f"{bullet}{text} ({fact})" for fact, text in asks)
+        yield ""
     if advice.risks:
         yield f"{h2}Risks"
         for risk in advice.risks:
@@ -128,6 +121,17 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield f"{h2}Audit trace (every rule, in order)"
         for step in advice.trace:
             yield from _trace_step(step, bullet)
+
+
+def _facts_given(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
+    given = facts_given(advice)
+    yield f"{h2}Facts given"
+    if given:
+        yield from (f"{bullet}{description.rstrip('.')}: {value} ({fact})"
+                    for fact, description, value in given)
+    else:
+        yield "The case gives no facts."
+    yield ""
 
 
 def _why_the_leaders(advice: Advice, steps: dict[str, TraceStep],
@@ -159,7 +163,7 @@ def _why_the_leaders(advice: Advice, steps: dict[str, TraceStep],
 
 def _procurement(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
     proc = advice.procurement
-    regime = f" (regime: {proc.regime})" if proc.regime else ""
+    regime = f" (regime: {regime_name(proc.regime)})" if proc.regime else ""
     yield f"{h2}Procurement{regime}"
     if proc.recommended_route:
         route = proc.route(proc.recommended_route)
@@ -184,7 +188,8 @@ def _procurement(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
 
 def _trace_step(step: TraceStep, bullet: str) -> Iterable[str]:
     flag = " [analysis]" if step.analysis else ""
-    yield f"{bullet}{step.rule_id} {step.outcome.value.upper()}: {step.title}{flag}"
+    yield f"{bullet}{step.rule_id} {step.outcome.value.replace('_', ' ').upper()}: " \
+          f"{step.title}{flag}"
     if step.outcome is Outcome.NOT_IN_FORCE:
         until = step.valid_until.isoformat() if step.valid_until else "open"
         yield f"    in force {step.valid_from.isoformat()} to {until}"
