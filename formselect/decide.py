@@ -52,7 +52,12 @@ def _conclusion(pack: Pack, rule: Rule) -> str:
     key = (pack.digest, rule.id)
     text = _CONCLUSIONS.get(key)
     if text is None:
-        text = _CONCLUSIONS[key] = _describe(rule, pack)
+        if rule.switched_off:
+            text = f"switched off: {rule.override_note}"
+        else:
+            text = _describe(rule, pack) + (f" ({rule.override_note})" if rule.override_note
+                                             else "")
+        _CONCLUSIONS[key] = text
     return text
 
 

@@ -24,6 +24,7 @@ from formselect.errors import (
     ProblemsError,
     RulePackError,
 )
+from formselect.pack.builtin import builtin_rules_dir
 from formselect.pack.check import validity_warnings
 from formselect.pack.model import Pack
 from formselect.report import FORMATS, render
@@ -83,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", type=Path, nargs="+", help="rule files or folders")
     check.add_argument("--strict", action="store_true",
                        help="treat warnings (validity dates later than the law) as problems")
+    check.add_argument("--replace-rules", action="store_true",
+                       help="check the files as a pack of their own, without the built-in "
+                       "pack (as advise --replace-rules applies them); by default they are "
+                       "checked together with it, as advise --rules applies them")
 
     batch_cli.add_parser(commands)
     scenarios_cli.add_parser(commands)
@@ -98,7 +103,10 @@ def _advise(args: argparse.Namespace) -> str:
 
 def _rules(args: argparse.Namespace) -> str:
     if args.rules_command == "check":
-        pack = load_rules(*args.paths, builtin=False)
+        builtin = builtin_rules_dir().resolve()
+        inside = any(p.resolve() == builtin or builtin in p.resolve().parents
+                     for p in args.paths)  # the built-in files themselves: not twice
+        pack = load_rules(*args.paths, builtin=not (args.replace_rules or inside))
         warnings = validity_warnings(pack)
         if warnings and args.strict:
             raise RulePackError(warnings)

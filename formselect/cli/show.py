@@ -34,6 +34,8 @@ def _rule(pack: Pack, rule: Rule) -> str:
         lines.append(f"  prefers: {preference_text(pack, rule)} (+{rule.weight}: {forms})")
         if rule.weight_note:
             lines.append(f"  {rule.weight_note}")
+    if rule.override_note:
+        lines.append(f"  {rule.override_note}")
     lines += ["", rule.explanation, ""]
     if rule.caveat:
         lines.append(f"Caveat: {rule.caveat}")

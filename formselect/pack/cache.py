@@ -7,8 +7,9 @@ reading and checking its rule files (and compiling its conditions).
   change that folder can already change formselect's code, so reading it trusts no one new.
   A read-only installation simply has no cache; nothing here ever fails the caller.
 * **Key:** a SHA-256 of every built-in rule file (its path and bytes), the formselect
-  version and the Python version, so an edited rule, another release or another Python
-  never reads a stale entry.
+  version, the Python version and formselect's own code (the modules that load, check and
+  hold a pack), so an edited rule, another release, another Python or a changed model
+  (a new field of a rule, a loader that builds rules differently) never reads a stale entry.
 * **What:** the checked :class:`Pack` and its compiled conditions (source, values, code).
 * Only the built-in pack is cached: packs an adviser writes are always read and checked.
 """
@@ -16,6 +17,7 @@ reading and checking its rule files (and compiling its conditions).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -38,10 +40,23 @@ _FORMAT = 1  # the layout of a cache entry
 def source_key(folder: Path, version: str) -> str:
     """The cache key of the rule files under ``folder``."""
     digest = hashlib.sha256(f"{_FORMAT}|{version}|{sys.version}".encode())
+    digest.update(_code_key().encode())
     for path in sorted(folder.rglob("*.toml")):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+@functools.cache
+def _code_key() -> str:
+    """A digest of the code whose objects an entry holds or whose checks made them: a
+    development install keeps its version number while this code changes."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for sub in ("pack", "conditions", "case", "engine"):
+        for path in sorted((package / sub).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def cached_pack(folder: Path, version: str, cache_dir: Path = CACHE_DIR) -> Pack:

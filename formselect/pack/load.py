@@ -26,6 +26,7 @@ from formselect.errors import Problem, RulePackError, did_you_mean
 from .check import build_rules, check_references
 from .cpv import CODE_PATTERN, FACT_PREFIX, digits, list_fact
 from .model import CpvList, DerivedFact, Option, Pack, Prior, Property, Reference, Rule
+from .overrides import apply_overrides, switch_off
 from .preferences import (
     apply_weight_changes,
     build_prior,
@@ -40,6 +41,7 @@ from .schema import (
     RawFile,
     RawMeta,
     RawOption,
+    RawOverride,
     RawPrior,
     RawProperty,
     RawRule,
@@ -117,6 +119,7 @@ class _Builder:
     rules: list[tuple[RawRule, str, int, str]] = attrs.Factory(list)  # raw, source, index, text
     properties: list[tuple[RawProperty, str]] = attrs.Factory(list)
     weights: list[tuple[RawWeight, str]] = attrs.Factory(list)
+    overrides: list[tuple[RawOverride, str, str]] = attrs.Factory(list)  # raw, where, file
     priors: list[tuple[RawPrior, str]] = attrs.Factory(list)
     cpv_lists: dict[str, tuple[CpvList, str]] = attrs.Factory(dict)
     # every list declared with a valid id, even one with bad codes: its rules then report
@@ -134,6 +137,8 @@ class _Builder:
                             for i, p in enumerate(raw.property) if p is not None]
         self.weights += [(w, located(source, text, "weight", i))
                          for i, w in enumerate(raw.weight) if w is not None]
+        self.overrides += [(o, located(source, text, "override", i), source)
+                           for i, o in enumerate(raw.override) if o is not None]
         for kind, items in (("form", raw.form), ("route", raw.route)):
             for i, item in enumerate(items):
                 if item is not None:
@@ -301,6 +306,7 @@ def load_pack(*paths: str | Path) -> Pack:
     options = {k: v for k, (v, _) in builder.options.items()}
     properties = build_properties(builder.properties, problems)
     check_form_properties(builder.options, properties, problems)
+    overrides = apply_overrides(builder.rules, builder.overrides, problems)
     notes = apply_weight_changes(builder.rules, builder.weights, problems)
     expand_preferences(builder.rules, options, properties, problems)
     prior = build_prior(builder.priors, options, problems)
@@ -312,6 +318,7 @@ def load_pack(*paths: str | Path) -> Pack:
                         {k: v for k, (v, _) in builder.facts.items()}, problems, coverage,
                         {**declared, **{c.fact: c.spec() for c in cpv_lists}})
     rules = note_weight_changes(rules, notes)
+    rules = [switch_off(r, overrides[r.id]) if r.id in overrides else r for r in rules]
     problems += pack_size_problems(len(rules), len(builder.facts) + len(cpv_lists))
     metas = [m for m, _ in builder.meta]
     if problems:
@@ -337,13 +344,18 @@ def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[D
                 cpv_lists=cpv_lists)
 
 
+_LATER_FIELDS = frozenset({"override_note", "switched_off"})
+
+
 def _digest(*parts: Iterable[object]) -> str:
     """A content hash independent of file names and file order."""
     def plain(obj: object) -> object:
         if attrs.has(type(obj)):
             return {f.name: plain(getattr(obj, f.name))
                     for f in attrs.fields(type(obj))  # type: ignore[arg-type]
-                    if f.name not in ("condition", "source")}
+                    if f.name not in ("condition", "source")
+                    # fields added later count only when set, so digests stay as they were
+                    and not (f.name in _LATER_FIELDS and getattr(obj, f.name) == f.default)}
         if isinstance(obj, dict):
             return {str(k): plain(v) for k, v in sorted(obj.items())}
         if isinstance(obj, frozenset):

@@ -228,6 +228,10 @@ class Rule:
     stratum: int = 0  # derivation depth: rules read only facts derived in lower strata
     # the day from which the law the rule states was in force, when the rule says so
     law_from: dt.date | None = None
+    # set when an extension pack switched the rule off or replaced it ([[override]]): who,
+    # why, and the law or policy it cites; shown in the trace
+    override_note: str = ""
+    switched_off: bool = False
 
     def in_force(self, on: dt.date) -> bool:
         """True when ``on`` falls within the rule's validity (both ends inclusive)."""

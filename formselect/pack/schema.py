@@ -20,9 +20,10 @@ from formselect.errors import Problem, Shown, did_you_mean
 
 from .model import Reference, Risk, Rule, Severity, Step
 
-__all__ = ["RawCpvList", "RawFact", "RawFile", "RawMeta", "RawOption", "RawPrior", "RawProperty",
-           "RawPropertyValue", "RawReference", "RawRisk", "RawRule", "RawStep", "RawWeight",
-           "check_severity", "located", "make_rule", "structure_file", "table_lines"]
+__all__ = ["RawCpvList", "RawFact", "RawFile", "RawMeta", "RawOption", "RawOverride",
+           "RawPrior", "RawProperty", "RawPropertyValue", "RawReference", "RawRisk", "RawRule",
+           "RawStep", "RawWeight", "check_severity", "located", "make_rule", "structure_file",
+           "table_lines"]
 
 # --- raw schema (what a file may contain) ------------------------------------------------
 
@@ -116,6 +117,13 @@ class RawWeight:
 
 
 @attrs.frozen
+class RawOverride:
+    rule: str
+    reason: str
+    references: list[RawReference] = attrs.Factory(list)
+
+
+@attrs.frozen
 class RawFact:
     name: str
     kind: str
@@ -156,6 +164,7 @@ class RawFile:
     weight: list[RawWeight] = attrs.Factory(list)
     prior: RawPrior | None = None
     cpv_list: list[RawCpvList] = attrs.Factory(list)
+    override: list[RawOverride] = attrs.Factory(list)
 
 
 def _strict(kind: type, label: str) -> Any:
@@ -225,12 +234,14 @@ def _structure_one(raw: object, cls: type[Any], path: str, source: str,
 _TABLE_NAMES: dict[type[Any], str] = {RawMeta: "pack", RawOption: "form or route",
                                       RawFact: "fact", RawRule: "rule",
                                       RawProperty: "property", RawWeight: "weight",
-                                      RawPrior: "prior", RawCpvList: "CPV list"}
+                                      RawPrior: "prior", RawCpvList: "CPV list",
+                                      RawOverride: "override"}
 
 
 _SECTIONS: dict[str, type[Any]] = {"form": RawOption, "route": RawOption, "fact": RawFact,
                                    "rule": RawRule, "property": RawProperty,
-                                   "weight": RawWeight, "cpv_list": RawCpvList}
+                                   "weight": RawWeight, "cpv_list": RawCpvList,
+                                   "override": RawOverride}
 
 
 def structure_file(raw: dict[str, Any], source: str,
@@ -266,7 +277,8 @@ def structure_file(raw: dict[str, Any], source: str,
             problems += found
             lists[key].append(value)  # None keeps the index of a bad item
     structured = RawFile(meta, lists["form"], lists["route"], lists["fact"], lists["rule"],
-                         lists["property"], lists["weight"], prior, lists["cpv_list"])
+                         lists["property"], lists["weight"], prior, lists["cpv_list"],
+                         lists["override"])
     return structured, problems
 
 

@@ -44,7 +44,7 @@ def test_the_builtin_pack_has_no_validity_warnings() -> None:
 
 
 def test_rules_check_warns_and_exits_0_or_fails_when_strict() -> None:
-    run = [sys.executable, "-m", "formselect", "rules", "check"]
+    run = [sys.executable, "-m", "formselect", "rules", "check", "--replace-rules"]
     plain = subprocess.run([*run, str(LATE)], capture_output=True, text=True, check=False)
     strict = subprocess.run([*run, "--strict", str(LATE)], capture_output=True, text=True,
                             check=False)
