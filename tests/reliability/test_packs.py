@@ -1,0 +1,155 @@
+"""Issue 16, D1, D8, D9, D10 and D15: rule packs near the engine's limits, the pack cache,
+and contradictions however they are written.
+
+Review rows 66-69 (packs that pass ``rules check`` and then hang or fail in the engine),
+79 and 81 (the pack cache), 70-71 (contradictions in equivalent forms).
+
+Every child process here runs under a timeout: on today's main some of these packs hang
+the engine for good (and Ctrl-C cannot stop it), so they are only ever advised on in a
+child.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.cli_helpers import (
+    assert_clean_errors,
+    formselect,
+    python,
+    rule,
+    write_pack,
+)
+
+CASE = "as_of = 2021-01-01\n"
+
+
+def in_list_pack(folder: Path, rules: int, per_rule: int = 48) -> Path:
+    """``rules`` rules, each ``service.staff_count in [per_rule distinct numbers]``."""
+    bodies = []
+    for i in range(rules):
+        values = ", ".join(str(1000 + i * per_rule + j) for j in range(per_rule))
+        bodies.append(rule(f"Q{i}", f"service.staff_count in [{values}]",
+                           "favour = { alpha = 1 }"))
+    return write_pack(folder, bodies, forms=("alpha",))
+
+
+def stage_pack(folder: Path, rules: int) -> Path:
+    """``rules`` rules of 40 ``or``-ed tests each: every rule fills an engine stage."""
+    bodies = []
+    for i in range(rules):
+        when = " or ".join(f"service.staff_count > {i * 100 + j}" for j in range(40))
+        start = "2000-01-01" if i % 2 else "2001-01-01"
+        bodies.append(rule(f"S{i}", when, "favour = { alpha = 1 }", valid_from=start))
+    return write_pack(folder, bodies, forms=("alpha",))
+
+
+def dated_pack(folder: Path, rules: int) -> Path:
+    """``rules`` rules on distinct valid_from dates (the engine adds rules per stage)."""
+    start = dt.date(2000, 1, 1)
+    bodies = [rule(f"C{i}", "money.charitable_status", "favour = { alpha = 1 }",
+                   valid_from=(start + dt.timedelta(days=i)).isoformat())
+              for i in range(rules)]
+    return write_pack(folder, bodies, forms=("alpha",))
+
+
+def check_refuses(pack: Path, tmp_path: Path) -> str:
+    done = formselect("rules", "check", pack, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert_clean_errors(done.stderr)
+    assert str(pack) in done.stderr  # located: the file (and the rule)
+    return done.stderr
+
+
+def advise_finishes(pack: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text(CASE, encoding="utf-8")
+    done = formselect("advise", case, "--replace-rules", "--rules", pack, cwd=tmp_path,
+                      timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+class TestEngineLimits:
+    def test_tests_under_one_node_are_counted(self, tmp_path: Path) -> None:
+        stderr = check_refuses(in_list_pack(tmp_path / "p", 11), tmp_path)
+        assert "Q10" in stderr or "Q" in stderr
+
+    def test_the_largest_accepted_in_list_pack_runs(self, tmp_path: Path) -> None:
+        pack = in_list_pack(tmp_path / "p", 10)
+        done = formselect("rules", "check", pack, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        advise_finishes(pack, tmp_path)
+
+    def test_stages_are_counted(self, tmp_path: Path) -> None:
+        check_refuses(stage_pack(tmp_path / "p", 520), tmp_path)
+
+    def test_rules_the_engine_adds_are_counted(self, tmp_path: Path) -> None:
+        check_refuses(dated_pack(tmp_path / "p", 4000), tmp_path)
+
+    @pytest.mark.parametrize("size", [300, 1000])
+    def test_accepted_packs_near_the_limits_run(self, tmp_path: Path, size: int) -> None:
+        pack = dated_pack(tmp_path / "p", size)
+        done = formselect("rules", "check", pack, cwd=tmp_path, timeout=300)
+        if done.returncode == 0:
+            advise_finishes(pack, tmp_path)
+        else:
+            assert_clean_errors(done.stderr)
+
+
+class TestPackCache:
+    def test_a_pack_path_sees_edits_and_deletion(self, tmp_path: Path) -> None:
+        pack = write_pack(tmp_path / "pack", [
+            rule("R1", "ownership.employee_pct > 50", "favour = { alpha = 1 }")])
+        done = python(f"""
+            import shutil, formselect as f
+            case = {{"as_of": "2026-06-01", "ownership": {{"employee_pct": 100}}}}
+            folder = {str(pack.parent)!r}
+            print(f.advise(case, rules=folder).recommended)
+            path = {str(pack)!r}
+            text = open(path).read().replace("favour = {{ alpha = 1 }}", "favour = {{ beta = 1 }}")
+            open(path, "w").write(text)
+            print(f.advise(case, rules=folder).recommended)
+            shutil.rmtree(folder)
+            try:
+                f.advise(case, rules=folder)
+            except f.FormselectError:
+                print("refused")
+            """, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["alpha", "beta", "refused"]
+
+    def test_the_pack_cache_is_bounded(self, tmp_path: Path) -> None:
+        for i in range(40):
+            write_pack(tmp_path / f"pack{i}", [rule(
+                "R1", f"ownership.employee_pct > {i}", "favour = { alpha = 1 }")])
+        done = python(f"""
+            import gc, formselect as f
+            from pathlib import Path
+            case = {{"as_of": "2026-06-01", "ownership": {{"employee_pct": 100}}}}
+            for i in range(40):
+                f.advise(case, rules=str(Path({str(tmp_path)!r}) / f"pack{{i}}"))
+            gc.collect()
+            packs = [o for o in gc.get_objects() if type(o).__name__ == "Pack"]
+            print(len(packs))
+            """, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert int(done.stdout) <= 20
+
+
+class TestContradictionsInAnyForm:
+    @pytest.mark.parametrize(("excluding", "favouring"), [
+        ("money.charitable_status and as_of >= 2015-01-01", "money.charitable_status"),
+        ("money.charitable_status != false", "money.charitable_status"),
+        ('money.asset_lock != "not_wanted"', 'money.asset_lock in ["required", "preferred"]'),
+    ])
+    def test_refused(self, tmp_path: Path, excluding: str, favouring: str) -> None:
+        pack = write_pack(tmp_path / "pack", [
+            rule("EX", excluding, 'exclude = ["alpha"]'),
+            rule("FAV", favouring, "favour = { alpha = 1 }")])
+        done = formselect("rules", "check", pack, cwd=tmp_path)
+        assert done.returncode == 1, done.stdout
+        assert "contradicts" in done.stderr
+        assert_clean_errors(done.stderr)
