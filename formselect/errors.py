@@ -10,7 +10,26 @@ import attrs
 from .deprecated import renamed
 
 __all__ = ["CaseError", "EngineError", "FormselectError", "Problem", "ProblemsError",
-           "RulePackError", "Shown", "UnknownNameError", "did_you_mean", "unknown_name"]
+           "RulePackError", "Shown", "UnknownNameError", "did_you_mean", "escape_controls",
+           "has_controls", "unknown_name"]
+
+# C0 controls, DEL and C1 controls: a terminal acts on them (ESC sequences set titles and
+# clear screens, CR and LF forge lines), so printed text shows them as escapes instead
+_CONTROL_CODES = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+_ESCAPES = {c: (repr(chr(c))[1:-1] if c >= 0x20 or chr(c) in "\t\n\r"
+                else f"\\x{c:02x}") for c in _CONTROL_CODES}
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\n``),
+    except those in ``keep`` (such as a newline in multi-line output)."""
+    table = {c: e for c, e in _ESCAPES.items() if chr(c) not in keep} if keep else _ESCAPES
+    return text.translate(table)
+
+
+def has_controls(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` holds a control character other than those ``allowed``."""
+    return any(ord(c) in _ESCAPES and c not in allowed for c in text)
 
 
 class Shown(str):
@@ -54,7 +73,7 @@ class Problem:
             text += f" ({'; '.join(details)})"
         if self.suggestion:
             text += f"; {self.suggestion}"
-        return text
+        return escape_controls(text)  # one line, whatever a file or a key held
 
 
 class FormselectError(Exception):

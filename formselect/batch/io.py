@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,8 @@ from formselect.case.kinds import FactKind
 from formselect.case.model import Case
 from formselect.case.vocabulary import SECTIONS, case_facts
 from formselect.errors import CaseError, Problem, did_you_mean
+
+from .records import RawRecord, csv_records, jsonl_records, open_text
 
 __all__ = [
     "COLUMNS",
@@ -155,8 +158,8 @@ def count_records(cases: object) -> int | None:
             return len(_case_files(path))
         kind = input_kind(path)
         if kind == "csv":
-            with _open_text(path) as file:
-                return max(sum(1 for row in csv.reader(file) if row) - 1, 0)
+            _open_text(path).close()
+            return max(sum(1 for _ in csv_records(path, _dialect(path))) - 1, 0)
         if kind == "jsonl":
             with _open_text(path) as file:
                 return sum(1 for line in file if line.strip())
@@ -183,30 +186,39 @@ def _open_text(path: Path) -> IO[str]:
     if not path.is_file():
         raise CaseError([Problem("", "no such input file", source=str(path),
                                  expected="a .csv or .jsonl file, or a folder of case files")])
-    # utf-8-sig: spreadsheets often save a byte-order mark before the header
-    return path.open(encoding="utf-8-sig", newline="")
+    return open_text(path)
+
+
+def _dialect(path: Path) -> str:
+    return "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
 
 
 def _read_csv(path: Path) -> Iterator[Record]:
-    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    with _open_text(path) as file:  # the header is checked now, before any case is read
-        header = next(csv.reader(file, dialect), None)
-    columns = _check_columns(header, f"{path}:1") if header is not None else []
-    return _csv_rows(path, dialect, columns)
+    _open_text(path).close()  # a missing file fails now, not at the first read
+    records = csv_records(path, _dialect(path))
+    header = next(records, None)  # checked now, before any case is read
+    if header is None:
+        return iter(())
+    if header.problem:
+        raise CaseError([Problem(header.column or "header", header.problem,
+                                 expected=header.expected, source=f"{path}:{header.line}")])
+    columns = _check_columns(header.data, f"{path}:{header.line}")
+    return _csv_rows(path, records, columns)
 
 
-def _csv_rows(path: Path, dialect: str, columns: list[str]) -> Iterator[Record]:
-    with _open_text(path) as file:
-        reader = csv.reader(file, dialect)
-        next(reader, None)
-        for row_number, cells in enumerate((c for c in reader if c), 1):
-            source = f"{path}:{reader.line_num} (row {row_number})"
-            if len(cells) != len(columns):
-                yield Record(row_number, source, problems=(Problem(
-                    "", "wrong number of cells", len(cells),
-                    f"{len(columns)}, one per column of the header", source=source),))
-                continue
-            yield _record(row_number, source, zip(columns, cells, strict=True))
+def _csv_rows(path: Path, records: Iterator[RawRecord],
+              columns: list[str]) -> Iterator[Record]:
+    for row_number, raw in enumerate(records, 1):
+        source = f"{path}:{raw.line} (row {row_number})"
+        if raw.problem:
+            yield Record(row_number, source, problems=(Problem(
+                raw.column, raw.problem, expected=raw.expected, source=source),))
+        elif len(raw.data) != len(columns):
+            yield Record(row_number, source, problems=(Problem(
+                "", "wrong number of cells", len(raw.data),
+                f"{len(columns)}, one per column of the header", source=source),))
+        else:
+            yield _record(row_number, source, zip(columns, raw.data, strict=True))
 
 
 def _check_columns(header: Sequence[str], source: str) -> list[str]:
@@ -231,21 +243,13 @@ def _check_columns(header: Sequence[str], source: str) -> list[str]:
 
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
-    with _open_text(path) as file:
-        row_number = 0
-        for line_number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            row_number += 1
-            source = f"{path}:{line_number} (row {row_number})"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Record(row_number, source, problems=(Problem(
-                    f"column {exc.colno}", f"invalid JSON: {exc.msg}",
-                    expected="one JSON object per line", source=source),))
-                continue
-            yield _mapping_record(row_number, source, data)
+    for row_number, raw in enumerate(jsonl_records(path), 1):
+        source = f"{path}:{raw.line} (row {row_number})"
+        if raw.problem:
+            yield Record(row_number, source, problems=(Problem(
+                raw.column, raw.problem, expected=raw.expected, source=source),))
+        else:
+            yield _mapping_record(row_number, source, raw.data)
 
 
 def _case_files(folder: Path) -> list[Path]:
@@ -290,24 +294,36 @@ def _record(row_number: int, source: str, items: Iterable[tuple[Any, Any]]) -> R
     nested: dict[str, Any] = {}
     as_of: Any = None
     facts = case_facts()
+    given: set[str] = set()
+    twice: list[Problem] = []
+
+    def put(section: str, field: str, value: Any) -> None:
+        name = f"{section}.{field}"
+        if name in given:  # a dotted key and its section's table both name the fact
+            twice.append(Problem(name, "given twice", expected="each fact once, as a dotted "
+                                 "key or inside its section, not both", source=source))
+        given.add(name)
+        if value is not None:
+            nested.setdefault(section, {})[field] = value
+
     for key, raw in items:
         name = str(key)
         value = _parse(facts[name].kind, raw) if name in facts else _plain(raw)
         if name == "as_of":
             as_of = value
         elif name in facts:
-            if value is not None:
-                section, _, field = name.partition(".")
-                nested.setdefault(section, {})[field] = value
+            section, _, field = name.partition(".")
+            put(section, field, value)
         elif name in SECTIONS and isinstance(value, Mapping):
-            nested.setdefault(name, {}).update(
-                (str(k), _parse(facts[f"{name}.{k}"].kind, v) if f"{name}.{k}" in facts
-                 else v) for k, v in value.items())
+            nested.setdefault(name, {})
+            for k, v in value.items():
+                put(name, str(k), _parse(facts[f"{name}.{k}"].kind, v)
+                    if f"{name}.{k}" in facts else v)
         elif value is not None:
             nested[name] = value  # name, notes, or an unknown key the case check reports
     label = nested.get("name")
     return Record(row_number, source, label if isinstance(label, str) else "",
-                  as_of if as_of != "" else None, nested)
+                  as_of if as_of != "" else None, nested, tuple(twice))
 
 
 def _plain(value: Any) -> Any:
@@ -349,7 +365,16 @@ def _parse(kind: FactKind, raw: Any) -> Any:
     return value
 
 
+# thousands grouped by commas, as a spreadsheet writes them: 1,234,567.50. Any other comma
+# ("2,5", "1.234,56") is ambiguous, so the text goes to the case check, which refuses it.
+GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+
+
 def _number(text: str, kind: FactKind) -> int | float | str:
+    if not text.isascii():  # float() reads Arabic-Indic and full-width digits; rules do not
+        return text
+    if "," in text and not GROUPED.fullmatch(text):
+        return text
     plain = text.replace(",", "").replace("_", "")
     try:
         number = float(plain)
@@ -380,29 +405,59 @@ def _dataframe_rows(frame: Any, columns: list[str]) -> Iterator[Record]:
 
 # --- writing ------------------------------------------------------------------------------
 
-class RowWriter:
-    """Writes batch rows to a text stream as CSV or JSONL, header first."""
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"); CSV output puts a ' before such a cell, which spreadsheets hide.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-    def __init__(self, stream: IO[str], fmt: str) -> None:
+
+def neutralised(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs: ``'`` before a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def encodable(text: str) -> str:
+    """Text that UTF-8 can write: a lone surrogate (from JSON, or a file name that is not
+    UTF-8) is written as its escape, ``\\udcff``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _encodable_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list):
+        return [_encodable_value(v) for v in value]
+    return value
+
+
+class RowWriter:
+    """Writes batch rows to a text stream as CSV or JSONL, header first (unless the
+    stream already holds one: a resumed run)."""
+
+    def __init__(self, stream: IO[str], fmt: str, header: bool = True) -> None:
         if fmt not in ("csv", "jsonl"):
             raise ValueError(f"unknown output format {fmt!r}; expected csv or jsonl")
         self.stream = stream
         self.fmt = fmt
         self._csv = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
-        if self._csv is not None:
+        if self._csv is not None and header:
             self._csv.writerow(COLUMNS)
 
     def write(self, row: BatchRow) -> None:
         """Write one row."""
         if self._csv is not None:
-            self._csv.writerow(row.to_cells())
+            self._csv.writerow([neutralised(encodable(c)) for c in row.to_cells()])
         else:
-            self.stream.write(json.dumps(row.to_record(), ensure_ascii=False) + "\n")
+            record = {k: _encodable_value(v) for k, v in row.to_record().items()}
+            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def row_writer(stream: IO[str], fmt: str) -> RowWriter:
+def row_writer(stream: IO[str], fmt: str, header: bool = True) -> RowWriter:
     """A writer of batch rows as ``csv`` or ``jsonl``."""
-    return RowWriter(stream, fmt)
+    return RowWriter(stream, fmt, header)
 
 
 def output_kind(path: Path) -> str:

@@ -16,12 +16,14 @@ loaded, so that garbage collection never walks the pack again.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import importlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -46,7 +48,8 @@ from formselect.pack.model import Pack
 from .io import COLUMNS, BatchRow, Record, count_records, read_records
 from .progress import Progress
 
-__all__ = ["BatchResult", "BatchRow", "advise_many", "advise_stream", "local_processes"]
+__all__ = ["MAX_PROCESSES", "BatchResult", "BatchRow", "advise_many", "advise_stream",
+           "local_processes", "worker_count"]
 
 TOP_RISKS = 3  # risks named in a summary row, worst first
 PARALLEL_MIN = 200  # below this many cases a process pool costs more than it saves
@@ -54,6 +57,8 @@ MAX_CHUNK = 256
 CHUNKS_PER_WORKER = 8  # enough chunks that a slow one does not leave the others idle
 IN_FLIGHT_PER_WORKER = 4  # chunks queued per worker: bounded memory, no idle workers
 MAX_CACHED_PACKS = 8
+MAX_PROCESSES = 1024  # more is a typing mistake, not a machine: refused outright
+WORKERS_PER_CORE = 4  # a pool never exceeds this many workers per core, nor the cases
 
 CasesLike: TypeAlias = Iterable[Case | dict[str, Any] | str | os.PathLike[str]] | str | Any
 
@@ -95,11 +100,42 @@ def _install(job: _Job) -> Pack:
     return pack
 
 
-def _init_worker(job: _Job) -> None:
-    """Process-pool initializer: load the pack once per worker process, then move what the
-    worker holds out of the garbage collector's reach (the pack lives as long as it does)."""
+def _init_worker(job: _Job, parent: int | None) -> None:
+    """Process-pool initializer: die with the parent, then load the pack once per worker
+    process, then move what the worker holds out of the garbage collector's reach (the pack
+    lives as long as it does). ``parent``: the pid of the process that forks the workers
+    (None: not forked)."""
+    # a forked worker inherits the parent's handlers; the pool stops workers with SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     _install(job).program  # noqa: B018  # compiled here, once, before the freeze
     gc.freeze()
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(expected: int | None) -> None:
+    """A worker must not outlive the process that started it: orphaned workers hold the
+    parent's pipes open, so a consumer of its output would wait for ever. On Linux the
+    kernel kills the worker when its parent dies; elsewhere a thread watches the parent."""
+    parent = expected or os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="formselect-parent-watch").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _advise_chunk(job: _Job, records: list[Record]) -> list[BatchRow]:
@@ -167,6 +203,20 @@ def local_processes() -> int:
         return os.cpu_count() or 1
 
 
+def worker_count(processes: int | None, cases: int | None, *, inline: bool = True) -> int:
+    """The workers a local run uses for ``processes`` asked and ``cases`` to advise on:
+    never more than the cases, nor ``WORKERS_PER_CORE`` per core; 1 (this process) for a
+    single worker or, by default, for fewer than ``PARALLEL_MIN`` cases."""
+    if processes is not None and not 1 <= processes <= MAX_PROCESSES:
+        raise FormselectError(f"processes={processes} is out of range; expected 1 to "
+                              f"{MAX_PROCESSES}")
+    if inline and (processes == 1 or (processes is None and cases is not None
+                                      and cases < PARALLEL_MIN)):
+        return 1
+    workers = min(processes or local_processes(), WORKERS_PER_CORE * local_processes())
+    return max(1, min(workers, cases)) if cases is not None else workers
+
+
 def _job(pack: Pack, as_of: dt.date | str | None, keep_advice: bool) -> _Job:
     return _Job(pack.digest, pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL), as_of,
                 keep_advice)
@@ -218,8 +268,10 @@ def _run_executor(executor: _Submitter, job: _Job, chunks: Iterator[list[Record]
 def _run_pool(processes: int, job: _Job, chunks: Iterator[list[Record]],
               window: int) -> Iterator[list[BatchRow]]:
     slim = attrs.evolve(job, pack_pickle=b"")  # each worker already holds the pack
-    pool = ProcessPoolExecutor(processes, _mp_context(), initializer=_init_worker,
-                               initargs=(job,))
+    context = _mp_context()
+    forked = context.get_start_method() == "fork"
+    pool = ProcessPoolExecutor(processes, context, initializer=_init_worker,
+                               initargs=(job, os.getpid() if forked else None))
     try:
         yield from _ordered(lambda c: pool.submit(_advise_chunk, slim, c), chunks, window)
     except BrokenProcessPool as exc:
@@ -259,9 +311,8 @@ def run_records(records: Iterable[Record], total: int | None, *, pack: Pack,
         raise FormselectError("executor must have a submit() method, like a "
                               "concurrent.futures Executor or a dask distributed Client")
     job = _job(pack, as_of, keep_advice)
-    inline = executor is None and (processes == 1 or (
-        processes is None and total is not None and total < PARALLEL_MIN))
-    workers = 1 if inline else processes or local_processes()
+    workers = worker_count(processes, total)
+    inline = executor is None and workers == 1
     if executor is not None and processes is None:
         workers = _executor_workers(executor)
     chunks = _chunks(iter(records), chunksize or _chunk_size(total, workers))
@@ -294,17 +345,21 @@ def advise_stream(cases: CasesLike, as_of: dt.date | str | None = None,
                   rules: RulesLike = None, *, processes: int | None = None,
                   executor: Executor | Any = None, chunksize: int | None = None,
                   keep_advice: bool = False,
-                  progress: bool | Progress | None = None) -> Iterator[BatchRow]:
+                  progress: bool | Progress | None = None,
+                  skip: int = 0) -> Iterator[BatchRow]:
     """Like :func:`advise_many`, but yields each row as soon as it and every row before it
     are done, so that output can be written while the batch runs.
 
     The input's header and the rules are checked before this returns, so a bad column or
     rule file raises here rather than midway. ``progress``: True or False to show a bar on
     stderr or not, a :class:`Progress` to report to, or None to show one when stderr is a
-    terminal.
+    terminal. ``skip``: leave out the first rows (already done by an interrupted run).
     """
     total = count_records(cases)
-    records = read_records(cases)
+    records: Iterator[Record] = read_records(cases)
+    if skip:
+        records = islice(records, skip, None)
+        total = None if total is None else max(total - skip, 0)
     pack = resolve_rules(rules)
     bar = progress if isinstance(progress, Progress) else Progress(
         total, enabled=progress if isinstance(progress, bool) else None)

@@ -33,7 +33,8 @@ from .kinds import check_value, converter_for
 from .model import Case
 from .vocabulary import SECTIONS, case_facts, section_fields
 
-__all__ = ["UNKNOWN", "case_from_dict", "case_to_dict", "dump_case", "load_case", "loads_case"]
+__all__ = ["UNKNOWN", "case_from_dict", "case_to_dict", "dump_case", "load_case", "loads_case",
+           "strict_json"]
 
 UNKNOWN = "unknown"
 TOP_LEVEL = ("name", "notes", "as_of")
@@ -222,10 +223,28 @@ def _plain(value: object) -> object:
     return value
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number (JSON has no NaN or Infinity)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:  # json's default keeps the last one in silence
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        data[key] = value
+    return data
+
+
+def strict_json(text: str) -> Any:
+    """JSON as formselect reads it: no NaN or Infinity, and each key once per object."""
+    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
 def loads_case(text: str, fmt: str = "toml", source: str = "") -> Case:
     """Parse a case from TOML or JSON text."""
     try:
-        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+        data = strict_json(text) if fmt == "json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integer literals over Python's digit limit
         raise CaseError([Problem("", f"invalid {fmt.upper()}: {exc}", source=source,

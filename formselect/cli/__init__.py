@@ -12,6 +12,8 @@ here; options they share are in ``cli/options.py``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ from formselect.errors import (
     FormselectError,
     ProblemsError,
     RulePackError,
+    escape_controls,
 )
 from formselect.pack.builtin import builtin_rules_dir
 from formselect.pack.check import validity_warnings
@@ -32,12 +35,13 @@ from formselect.report import FORMATS, render
 from . import batch as batch_cli
 from . import interview as interview_cli
 from . import scenarios as scenarios_cli
-from .options import chosen_pack, date_argument, rules_options
+from .options import UsageError, chosen_pack, date_argument, rules_options
 from .show import show
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C
 
 Handler = Callable[[argparse.Namespace], "str | tuple[str, int]"]
 
@@ -149,21 +153,68 @@ def _handlers() -> dict[str, Handler]:
     }
 
 
+def _say(kind: str, message: object) -> None:
+    """One line on stderr: control characters in a file, a key or a title are escaped so
+    that they cannot forge lines or drive the terminal."""
+    print(f"formselect: {kind}: {escape_controls(str(message))}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
         result = _handlers()[args.command](args)
+        output, code = result if isinstance(result, tuple) else (result, EXIT_OK)
+        # a case name or a rule title cannot drive the terminal: ESC, BEL, CR shown escaped
+        _write_stdout(escape_controls(output, keep="\n\t"))
     except ProblemsError as exc:
         for problem in exc.problems:
-            print(f"formselect: error: {problem}", file=sys.stderr)
+            _say("error", problem)
         return EXIT_INPUT
     except EngineError as exc:
-        print(f"formselect: engine error: {exc}", file=sys.stderr)
+        _say("engine error", exc)
         return EXIT_ENGINE
+    except UsageError as exc:
+        _say("error", exc)
+        return EXIT_USAGE
     except FormselectError as exc:
-        print(f"formselect: error: {exc}", file=sys.stderr)
+        _say("error", exc)
         return EXIT_INPUT
-    output, code = result if isinstance(result, tuple) else (result, EXIT_OK)
-    sys.stdout.write(output)
+    except KeyboardInterrupt:
+        print("formselect: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()  # the reader left (| head): nothing more to say, no traceback
+        return EXIT_INPUT
+    except OSError as exc:  # a full disk, a device that refuses writes
+        _quiet_stdout()
+        _say("error", f"cannot write the output: {exc.strerror or exc}")
+        return EXIT_INPUT
     return code
+
+
+def _write_stdout(text: str) -> None:
+    """Write ``text`` to standard output, every byte or an OSError: a buffered write that
+    the disk cuts short (a full disk, a file size limit) can otherwise vanish in silence."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream without a file (tests, IDEs)
+        fd = -1
+    if fd < 0 or os.linesep != "\n":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    data = memoryview(text.encode(sys.stdout.encoding or "utf-8",
+                                  sys.stdout.errors or "strict"))
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at nothing, so that the interpreter's last flush of what is still
+    buffered for a closed pipe or a full disk raises nothing at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        sink = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(sink, sys.stdout.fileno())
+        os.close(sink)

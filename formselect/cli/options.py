@@ -7,9 +7,15 @@ import datetime as dt
 from pathlib import Path
 
 from formselect.api import builtin_pack, load_rules
+from formselect.errors import FormselectError
 from formselect.pack.model import Pack
 
-__all__ = ["chosen_pack", "date_argument", "rules_options"]
+__all__ = ["UsageError", "chosen_pack", "date_argument", "rules_options"]
+
+
+class UsageError(FormselectError):
+    """A command line that cannot be run as given (exit 2): the message says what to
+    change."""
 
 
 def date_argument(text: str) -> dt.date:
@@ -31,6 +37,9 @@ def rules_options(parser: argparse.ArgumentParser) -> None:
 
 def chosen_pack(args: argparse.Namespace) -> Pack:
     """The pack the rule-pack options name (the built-in pack by default)."""
+    if args.replace_rules and not args.rules:
+        raise UsageError("--replace-rules needs at least one --rules PATH (the packs that "
+                         "replace the built-in one)")
     if args.rules or args.replace_rules:
         return load_rules(*args.rules, builtin=not args.replace_rules)
     return builtin_pack()

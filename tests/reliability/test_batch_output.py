@@ -172,15 +172,15 @@ class TestWriteFailures:
 
     def test_a_closed_pipe_is_quiet(self, tmp_path: Path) -> None:
         source = _big_csv(tmp_path / "big.csv", 3000)
-        child = start("batch", source, "-o", "-", "-j1", cwd=tmp_path,
-                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert child.stdout is not None
-        assert child.stderr is not None
-        child.stdout.readline()
-        child.stdout.readline()
-        child.stdout.close()  # like `| head -2`
-        err = child.stderr.read().decode("utf-8", "backslashreplace")
-        child.wait(timeout=120)
+        with start("batch", source, "-o", "-", "-j1", cwd=tmp_path,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+            assert child.stdout is not None
+            assert child.stderr is not None
+            child.stdout.readline()
+            child.stdout.readline()
+            child.stdout.close()  # like `| head -2`
+            err = child.stderr.read().decode("utf-8", "backslashreplace")
+            child.wait(timeout=120)
         assert_clean_errors(err)
 
 

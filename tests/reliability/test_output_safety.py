@@ -11,6 +11,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.cli_helpers import (
     assert_clean_errors,
     formselect,
@@ -21,6 +23,10 @@ from tests.reliability.cli_helpers import (
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)]
+
+
+# a finding still open: strict, so that the fix must remove the mark
+PENDING = pytest.mark.xfail(strict=True, reason="issue 16: not fixed yet")
 
 
 def no_control(text: str) -> None:
@@ -46,8 +52,8 @@ class TestCsvFormulas:
             rows = list(csv.reader(file))
         cells = [cell for row in rows[1:] for cell in row]
         assert not [c for c in cells if c.startswith(DANGEROUS_START)]
-        # the text is kept, behind the quote a spreadsheet hides
-        assert [r[1] for r in rows[1:8]] == [f"'{name}" for name in names]
+        # the text is kept, behind the quote a spreadsheet hides (CSV cells are trimmed)
+        assert [r[1] for r in rows[1:8]] == [f"'{name.strip()}" for name in names]
 
     def test_jsonl_output_keeps_the_text(self, tmp_path: Path) -> None:
         source = tmp_path / "fx.csv"
@@ -67,7 +73,7 @@ class TestControlCharacters:
         done = formselect("advise", case, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         no_control(done.stdout)
-        assert "PWNED" in done.stdout  # shown, escaped
+        assert "\\x1b]0;PWNED\\x07" in done.stdout  # shown, escaped
 
     def test_unknown_key_in_an_error_line(self, tmp_path: Path) -> None:
         case = tmp_path / "k.json"
@@ -80,6 +86,7 @@ class TestControlCharacters:
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert_clean_errors(done.stderr)
 
+    @PENDING
     def test_rule_titles_in_rule_listings_and_advice(self, tmp_path: Path) -> None:
         title = "\\u001b[2J\\u001b]0;T\\u0007\\nLF-99\\t2000-01-01..\\tForged rule"
         pack = write_pack(tmp_path / "pack", [
@@ -103,6 +110,8 @@ class TestControlCharacters:
 
 
 class TestLinksAndMarkup:
+
+    @PENDING
     def test_markdown_escapes_html_in_a_case_name(self, tmp_path: Path) -> None:
         case = tmp_path / "m.json"
         case.write_text(json.dumps({"name": "<img src=x onerror=alert(1)>",
@@ -111,6 +120,7 @@ class TestLinksAndMarkup:
         assert done.returncode == 0, done.stderr
         assert "<img" not in done.stdout
 
+    @PENDING
     def test_reference_urls_cannot_break_out_of_a_markdown_link(self, tmp_path: Path) -> None:
         url = ("https://example.org/) <img src=x onerror=alert(1)> "
                "[click me](javascript:alert(document.domain)")
@@ -130,6 +140,7 @@ class TestLinksAndMarkup:
         assert "<img" not in done.stdout
         assert "](javascript:" not in done.stdout
 
+    @PENDING
     def test_html_from_json_only_links_http(self, tmp_path: Path) -> None:
         done = python("""
             import json, formselect as f

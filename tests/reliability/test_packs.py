@@ -27,6 +27,10 @@ from tests.reliability.cli_helpers import (
 CASE = "as_of = 2021-01-01\n"
 
 
+# a finding still open: strict, so that the fix must remove the mark
+PENDING = pytest.mark.xfail(strict=True, reason="issue 16: not fixed yet")
+
+
 def in_list_pack(folder: Path, rules: int, per_rule: int = 48) -> Path:
     """``rules`` rules, each ``service.staff_count in [per_rule distinct numbers]``."""
     bodies = []
@@ -73,6 +77,8 @@ def advise_finishes(pack: Path, tmp_path: Path) -> None:
 
 
 class TestEngineLimits:
+
+    @PENDING
     def test_tests_under_one_node_are_counted(self, tmp_path: Path) -> None:
         stderr = check_refuses(in_list_pack(tmp_path / "p", 11), tmp_path)
         assert "Q10" in stderr or "Q" in stderr
@@ -83,9 +89,11 @@ class TestEngineLimits:
         assert done.returncode == 0, done.stderr
         advise_finishes(pack, tmp_path)
 
+    @PENDING
     def test_stages_are_counted(self, tmp_path: Path) -> None:
         check_refuses(stage_pack(tmp_path / "p", 520), tmp_path)
 
+    @PENDING
     def test_rules_the_engine_adds_are_counted(self, tmp_path: Path) -> None:
         check_refuses(dated_pack(tmp_path / "p", 4000), tmp_path)
 
@@ -100,6 +108,8 @@ class TestEngineLimits:
 
 
 class TestPackCache:
+
+    @PENDING
     def test_a_pack_path_sees_edits_and_deletion(self, tmp_path: Path) -> None:
         pack = write_pack(tmp_path / "pack", [
             rule("R1", "ownership.employee_pct > 50", "favour = { alpha = 1 }")])
@@ -121,6 +131,7 @@ class TestPackCache:
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["alpha", "beta", "refused"]
 
+    @PENDING
     def test_the_pack_cache_is_bounded(self, tmp_path: Path) -> None:
         for i in range(40):
             write_pack(tmp_path / f"pack{i}", [rule(
@@ -140,6 +151,8 @@ class TestPackCache:
 
 
 class TestContradictionsInAnyForm:
+
+    @PENDING
     @pytest.mark.parametrize(("excluding", "favouring"), [
         ("money.charitable_status and as_of >= 2015-01-01", "money.charitable_status"),
         ("money.charitable_status != false", "money.charitable_status"),
