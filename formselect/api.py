@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError
@@ -55,9 +57,43 @@ def load_rules(*paths: str | Path, builtin: bool = True) -> Pack:
     return load_pack(*sources)
 
 
-@cache
+MAX_CACHED_PACKS = 16  # packs loaded by path and kept; the least recently used goes first
+_PACKS: OrderedDict[tuple[object, ...], Pack] = OrderedDict()
+_PACKS_LOCK = threading.Lock()
+
+
+def _fingerprint(paths: tuple[str, ...]) -> tuple[object, ...]:
+    """What a pack loaded from ``paths`` depends on: every rule file's path, size and
+    modification time (an edit, a new file or a deletion gives a new fingerprint)."""
+    entries: list[object] = []
+    for name in paths:
+        path = Path(name)
+        files = sorted(path.rglob("*.toml")) if path.is_dir() else [path]
+        entries.append(name)
+        for file in files:
+            try:
+                info = file.stat()
+            except OSError:
+                entries.append((str(file), None))
+                continue
+            entries.append((str(file), info.st_size, info.st_mtime_ns))
+    return tuple(entries)
+
+
 def _pack_at(paths: tuple[str, ...]) -> Pack:
-    return load_pack(*paths)
+    """The pack at ``paths``, loaded again whenever a rule file changes."""
+    key = _fingerprint(paths)
+    with _PACKS_LOCK:
+        pack = _PACKS.get(key)
+        if pack is not None:
+            _PACKS.move_to_end(key)
+            return pack
+    pack = load_pack(*paths)
+    with _PACKS_LOCK:
+        _PACKS[key] = pack
+        while len(_PACKS) > MAX_CACHED_PACKS:
+            _PACKS.popitem(last=False)
+    return pack
 
 
 def resolve_rules(rules: RulesLike) -> Pack:
@@ -124,6 +160,11 @@ def advise(case: CaseLike, as_of: dt.date | str | None = None, rules: RulesLike 
         notes.append(f"Assessed as at {as_of.isoformat()}, as if the procurement started "
                      f"then; the case records a start date of {start.isoformat()}.")
     pack = resolve_rules(rules)
+    if pack.rules and not any(rule.in_force(as_of) for rule in pack.rules):
+        earliest = min(rule.valid_from for rule in pack.rules)
+        notes.append(f"No rule of {pack.name} is in force on {as_of.isoformat()} (the "
+                     f"earliest applies from {earliest.isoformat()}): nothing here reflects "
+                     "the law on that date.")
     evaluation = evaluate(pack, the_case, as_of, _backend(backend))
     return decide(pack, the_case, as_of, evaluation, formselect_version=version(),
                   notes=notes)

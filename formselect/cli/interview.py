@@ -12,6 +12,7 @@ from typing import TextIO
 from formselect.api import advise
 from formselect.case.io import UNKNOWN, load_case
 from formselect.case.model import Case
+from formselect.errors import FormselectError
 from formselect.explain.questions import Interview, Question
 from formselect.report.text import render_text
 
@@ -42,8 +43,31 @@ def _marked_unknown(path: Path) -> set[str]:
             for name, value in facts.items() if value == UNKNOWN}
 
 
-def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> str:
-    """Run the interview on the given streams; returns the closing summary text."""
+EXIT_INTERRUPTED = 130
+
+
+def _check_output(path: Path) -> None:
+    """Refuse an output that cannot be written before any question is asked."""
+    if path.is_dir():
+        raise FormselectError(f"{path}: is a folder; expected a case file name such as "
+                              "answers.toml")
+    if not path.parent.is_dir():
+        raise FormselectError(f"{path}: cannot write here: No such file or directory")
+
+
+def _save(interview: Interview, path: Path) -> None:
+    try:
+        interview.save(path)
+    except OSError as exc:
+        raise FormselectError(f"{path}: cannot save the answers: {exc.strerror}") from None
+
+
+def run(args: argparse.Namespace, stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout) -> str | tuple[str, int]:
+    """Run the interview on the given streams; returns the closing summary text (and exit
+    code 130 when interrupted). The answers are saved after each one, so neither Ctrl-C nor
+    a crash loses them."""
+    _check_output(args.output)
     case = load_case(args.start) if args.start else Case()
     # the command line is the one place a default "today" makes sense (UK time)
     today = dt.datetime.now(dt.UTC).date()
@@ -54,7 +78,10 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sy
     print(f"formselect interview, law as at {as_of.isoformat()}. Answer each question; "
           "type 'don't know' (or just Enter) to skip, 'stop' to finish.", file=stdout)
 
+    _save(interview, args.output)  # writable, before the first question
+
     def ask(question: Question) -> str:
+        _save(interview, args.output)  # every answer so far
         print(f"\n{question.text}\n  ({' / '.join(question.answers)}) [{question.fact}]",
               file=stdout)
         print("> ", end="", file=stdout, flush=True)
@@ -64,7 +91,13 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sy
     def tell(message: str) -> None:
         print(message, file=stdout)
 
-    interview.run(ask, tell, args.max_questions)
-    interview.save(args.output)
+    try:
+        interview.run(ask, tell, args.max_questions)
+    except KeyboardInterrupt:
+        _save(interview, args.output)
+        print(f"\nformselect: interrupted; the answers so far are saved in {args.output} "
+              f"(continue with --start {args.output})", file=sys.stderr)
+        return "", EXIT_INTERRUPTED
+    _save(interview, args.output)
     advice = advise(interview.case, as_of=as_of)
     return f"\nSaved the answers to {args.output}.\n\n" + render_text(advice)

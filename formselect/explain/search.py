@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 
@@ -112,15 +113,19 @@ def _number_candidates(pack: Pack, fact: str, kind: FactKind, low: float | None,
 
 def _date_candidates(pack: Pack, fact: str, as_of: dt.date) -> list[object]:
     out: dict[dt.date, None] = {}
+
+    def near(day: dt.date, offsets: tuple[int, ...]) -> None:
+        for days in offsets:  # near year 1 or 9999 a neighbour may not exist: skip it
+            with contextlib.suppress(OverflowError):
+                out[day + dt.timedelta(days=days)] = None
+
     for literal in pack.literals.get((fact, "value"), ()):
         if isinstance(literal, dt.date):
-            for days in (-1, 0, 1):
-                out[literal + dt.timedelta(days=days)] = None
+            near(literal, (-1, 0, 1))
     for years in pack.literals.get((fact, "years_since"), ()):
         if isinstance(years, int | float) and not isinstance(years, bool) and years >= 0:
-            whole = int(years)
-            day = anniversary(as_of, as_of.year - whole)
-            for days in (-1, 1):
-                out[day + dt.timedelta(days=days)] = None
+            year = as_of.year - int(years)
+            if dt.MINYEAR <= year <= dt.MAXYEAR:  # no anniversary before year 1
+                near(anniversary(as_of, year), (-1, 1))
     dates: list[object] = [*sorted(out)]
     return dates

@@ -19,7 +19,7 @@ from formselect.conditions.satisfiable import canonical, impossibility
 from formselect.conditions.syntax import ConditionSyntaxError, Scalar, facts_read, parse
 from formselect.conditions.typecheck import check_condition
 from formselect.engine.durable import engine_limit_problem, engine_shape_problems
-from formselect.errors import Problem, Shown, did_you_mean
+from formselect.errors import Problem, Shown, did_you_mean, has_controls
 
 from .model import DerivedFact, Option, Pack, Rule, Severity
 from .schema import RawReference, RawRule, located, make_rule
@@ -30,6 +30,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 # Statute and statutory instruments must be cited on legislation.gov.uk.
 STATUTE = re.compile(r"\b(Act|Regulations|Order|Directive)\b.*\b\d{4}\b|\bSI \d{4}/\d+")
 LEGISLATION = "https://www.legislation.gov.uk/"
+URL_PATTERN = re.compile(r"https://[^\s\"'<>\\\x00-\x1f\x7f]+")
 
 
 def build_rules(raw_rules: list[tuple[RawRule, str, int, str]], options: Mapping[str, Option],
@@ -94,6 +95,10 @@ def check_references(references: Sequence[RawReference], report: Any) -> None:
         if not ref.url.startswith("https://"):
             report(f".references[{i}].url", "reference URL must use https", ref.url,
                    "an https:// address")
+        elif not URL_PATTERN.fullmatch(ref.url):
+            report(f".references[{i}].url", "not a web address", ref.url[:80],
+                   "an https:// address without spaces, quotes, angle brackets or "
+                   "control characters (percent-encode them)")
         elif STATUTE.search(ref.instrument) and not ref.url.startswith(LEGISLATION):
             report(f".references[{i}].url", "statute must be cited on legislation.gov.uk",
                    ref.url, f"an address starting {LEGISLATION}")
@@ -113,6 +118,13 @@ def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any
         seen[raw.id] = source
     if not raw.title.strip():
         report(".title", "empty title", expected="a one-line statement of the rule")
+    elif has_controls(raw.title):  # a terminal would act on ESC, CR or LF in a listing
+        report(".title", "control character in the title", raw.title[:60],
+               "a one-line statement of the rule, without control characters")
+    for name in ("explanation", "caveat"):
+        if has_controls(getattr(raw, name) or "", allowed="\n\t"):
+            report(f".{name}", f"control character in the {name}", None,
+                   "text with no control character other than line breaks and tabs")
     if not raw.explanation.strip():
         report(".explanation", "empty explanation", expected="an explanation for an adviser")
     if not raw.references:

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from html import escape
 
 from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, TraceStep
+from formselect.pack.model import Reference
 
 from .labels import ask_next, facts_given, question, regime_name, status_words
 from .tables import NOTEBOOK_CSS
-from .text import headline, sources
+from .text import headline, is_web_link, sources
 
 __all__ = ["render_html"]
 
@@ -128,6 +129,13 @@ def _facts_given(advice: Advice) -> list[str]:
     return [f"<table><tr><th>Fact</th><th>Value</th></tr>{rows}</table>"]
 
 
+def _link(ref: Reference) -> str:
+    """A reference, linked only when its address is http(s): advice read back from JSON
+    can carry any text, and a javascript: link would run in the reader's browser."""
+    text = f"{_e(ref.instrument)}, {_e(ref.provision)}"
+    return f"<a href='{_e(ref.url)}'>{text}</a>" if is_web_link(ref.url) else text
+
+
 def _trace(advice: Advice) -> list[str]:
     rows = ["<table><tr><th>Rule</th><th>Outcome</th><th>Facts read</th><th>Law</th></tr>"]
     for step in advice.trace:
@@ -136,8 +144,7 @@ def _trace(advice: Advice) -> list[str]:
                             f"{_e({True: 'yes', False: 'no', None: 'unknown'}[t.result])} "
                             f"(value {_e('unknown' if t.value is None else t.value)})"
                             for t in step.tests)
-        law = "<br>".join(f"<a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a>"
-                          for r in step.references)
+        law = "<br>".join(_link(r) for r in step.references)
         title = _e(step.title) + (" <span class='analysis'>(analysis)</span>"
                                   if step.analysis else "")
         rows.append(f"<tr{css}><td>{_e(step.rule_id)}: {title}</td>"
@@ -172,8 +179,7 @@ def render_html(advice: Advice, depth: str = "summary", fragment: bool = False) 
                  f"<li>{_e(text)} <span class='muted'><code>{_e(fact)}</code></span></li>"
                  for fact, text in ask_next(advice)) + "</ol>"])] if ask_next(advice) else []),
              _section("Sources", ["<ul>" + "".join(
-                 f"<li><a href='{_e(r.url)}'>{_e(r.instrument)}, {_e(r.provision)}</a></li>"
-                 for r in sources(advice, depth == "full")) + "</ul>"])]
+                 f"<li>{_link(r)}</li>" for r in sources(advice, depth == "full")) + "</ul>"])]
     if depth == "full":
         parts.append(_section("Audit trace", _trace(advice)))
     body = "\n".join(parts)

@@ -66,8 +66,13 @@ def advice_from_json(text: str) -> Advice:
     """Read advice written by :func:`advice_to_json`."""
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
         data.pop("excluded", None)
         data.pop("depth", None)  # a summary: its trace holds the fired rules only
         return CONVERTER.structure(data, Advice)
-    except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+    except RecursionError:
+        raise FormselectError("not formselect advice JSON: nested too deeply") from None
+    except (ValueError, TypeError, KeyError, AttributeError,
+            cattrs.BaseValidationError) as exc:
         raise FormselectError(f"not formselect advice JSON: {exc}") from exc

@@ -7,6 +7,7 @@ sources) and ``full`` (the same plus every rule of the trace with the facts it r
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from formselect.advice import Advice, FormStatus, Outcome, RouteStatus, Status, TraceStep
 from formselect.pack.model import Reference
@@ -114,13 +115,12 @@ def _lines(advice: Advice, full: bool, md: bool) -> Iterable[str]:
         yield ""
     yield f"{h2}Sources"
     for ref in sources(advice, full):
-        link = f"[{ref.instrument}, {ref.provision}]({ref.url})" if md else str(ref)
-        yield f"{bullet}{link}"
+        yield f"{bullet}{_md_link(ref) if md else ref}"
     if full:
         yield ""
         yield f"{h2}Audit trace (every rule, in order)"
         for step in advice.trace:
-            yield from _trace_step(step, bullet)
+            yield from _trace_step(step, bullet, md)
 
 
 def _facts_given(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
@@ -186,7 +186,7 @@ def _procurement(advice: Advice, h2: str, bullet: str) -> Iterable[str]:
     yield ""
 
 
-def _trace_step(step: TraceStep, bullet: str) -> Iterable[str]:
+def _trace_step(step: TraceStep, bullet: str, md: bool) -> Iterable[str]:
     flag = " [analysis]" if step.analysis else ""
     yield f"{bullet}{step.rule_id} {step.outcome.value.replace('_', ' ').upper()}: " \
           f"{step.title}{flag}"
@@ -202,7 +202,7 @@ def _trace_step(step: TraceStep, bullet: str) -> Iterable[str]:
     if step.caveat:
         yield f"    caveat: {step.caveat}"
     for ref in step.references:
-        yield f"    law: {ref}"
+        yield f"    law: {_md_link(ref) if md else ref}"
 
 
 def render_text(advice: Advice, depth: str = "summary") -> str:
@@ -211,5 +211,30 @@ def render_text(advice: Advice, depth: str = "summary") -> str:
 
 
 def render_markdown(advice: Advice, depth: str = "summary") -> str:
-    """Markdown for a cabinet paper or a staff consultation."""
-    return "\n".join(_lines(advice, depth == "full", md=True)).rstrip() + "\n"
+    """Markdown for a cabinet paper or a staff consultation. Text from the case and the
+    rules is escaped (no raw HTML reaches the reader); only http(s) references are links."""
+    lines = (_md_text(line) for line in _lines(advice, depth == "full", md=True))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def is_web_link(url: str) -> bool:
+    """Whether ``url`` is an http(s) address, the only links a report makes."""
+    return url.lower().startswith(("https://", "http://"))
+
+
+# characters kept as they are in a link's address; everything else (spaces, brackets,
+# parentheses, quotes) is percent-encoded so that it cannot end the link
+_URL_SAFE = ":/?#@!$&*+,;=%~-._"
+
+
+def _md_link(ref: Reference) -> str:
+    text = f"{ref.instrument}, {ref.provision}".replace("[", "\\[").replace("]", "\\]")
+    if not is_web_link(ref.url):
+        return text
+    return f"[{text}]({quote(ref.url, safe=_URL_SAFE)})"
+
+
+def _md_text(line: str) -> str:
+    """A Markdown line with HTML's special characters as entities: a case name such as
+    ``<img onerror=...>`` is shown, never run."""
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

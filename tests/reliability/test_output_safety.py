@@ -11,8 +11,6 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.reliability.cli_helpers import (
     assert_clean_errors,
     formselect,
@@ -23,10 +21,6 @@ from tests.reliability.cli_helpers import (
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)]
-
-
-# a finding still open: strict, so that the fix must remove the mark
-PENDING = pytest.mark.xfail(strict=True, reason="issue 16: not fixed yet")
 
 
 def no_control(text: str) -> None:
@@ -86,7 +80,6 @@ class TestControlCharacters:
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert_clean_errors(done.stderr)
 
-    @PENDING
     def test_rule_titles_in_rule_listings_and_advice(self, tmp_path: Path) -> None:
         title = "\\u001b[2J\\u001b]0;T\\u0007\\nLF-99\\t2000-01-01..\\tForged rule"
         pack = write_pack(tmp_path / "pack", [
@@ -111,7 +104,6 @@ class TestControlCharacters:
 
 class TestLinksAndMarkup:
 
-    @PENDING
     def test_markdown_escapes_html_in_a_case_name(self, tmp_path: Path) -> None:
         case = tmp_path / "m.json"
         case.write_text(json.dumps({"name": "<img src=x onerror=alert(1)>",
@@ -120,7 +112,6 @@ class TestLinksAndMarkup:
         assert done.returncode == 0, done.stderr
         assert "<img" not in done.stdout
 
-    @PENDING
     def test_reference_urls_cannot_break_out_of_a_markdown_link(self, tmp_path: Path) -> None:
         url = ("https://example.org/) <img src=x onerror=alert(1)> "
                "[click me](javascript:alert(document.domain)")
@@ -140,7 +131,6 @@ class TestLinksAndMarkup:
         assert "<img" not in done.stdout
         assert "](javascript:" not in done.stdout
 
-    @PENDING
     def test_html_from_json_only_links_http(self, tmp_path: Path) -> None:
         done = python("""
             import json, formselect as f

@@ -109,7 +109,6 @@ class TestEngineLimits:
 
 class TestPackCache:
 
-    @PENDING
     def test_a_pack_path_sees_edits_and_deletion(self, tmp_path: Path) -> None:
         pack = write_pack(tmp_path / "pack", [
             rule("R1", "ownership.employee_pct > 50", "favour = { alpha = 1 }")])
@@ -131,7 +130,6 @@ class TestPackCache:
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["alpha", "beta", "refused"]
 
-    @PENDING
     def test_the_pack_cache_is_bounded(self, tmp_path: Path) -> None:
         for i in range(40):
             write_pack(tmp_path / f"pack{i}", [rule(
