@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import cast
 
 import attrs
 
@@ -28,6 +30,7 @@ from .advice import (
     Trace,
 )
 from .case.io import json_value
+from .case.kinds import RESOLUTION, quantise
 from .case.model import Case
 from .certainty import (
     assess_certainty,
@@ -148,7 +151,21 @@ def _outcomes(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[Outco
 
 
 def _shown(view: Mapping[str, object]) -> dict[str, object]:
-    return {k: json_value(v) for k, v in view.items()}
+    return {k: _as_compared(json_value(v)) for k, v in view.items()}
+
+
+def _as_compared(value: object) -> object:
+    """A number finer than a thousandth shown with the value both backends compared, so
+    that the trace never states a comparison that was not made (50.0004 <= 50 is false,
+    but 50.000 <= 50 is what was compared)."""
+    if not isinstance(value, float):
+        return value
+    thousandths = cast(int, quantise(value))
+    if value == thousandths / RESOLUTION:
+        return value
+    compared = format(Decimal(thousandths).scaleb(-3), "f")
+    compared = compared.rstrip("0").rstrip(".") if "." in compared else compared
+    return f"{value!r}, compared to the thousandth as {compared}"
 
 
 def _tally(options: Sequence[Option], fired: Sequence[Rule]) -> dict[str, tuple[int, list[str],
