@@ -20,6 +20,7 @@ from pathlib import Path
 
 from formselect import examples
 from formselect.api import advise, load_rules, version
+from formselect.case.io import load_case
 from formselect.errors import (
     EngineError,
     FormselectError,
@@ -100,7 +101,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _advise(args: argparse.Namespace) -> str:
-    case = args.case if args.example is None else examples.path(args.example)
+    path = args.case if args.example is None else examples.path(args.example)
+    case = load_case(path)
+    if args.as_of is None and case.as_of is None and case.procurement.start_date is None:
+        raise FormselectError(f"{path}: no date to apply the law at: the case has neither "
+                              "as_of nor procurement.start_date; pass --as-of YYYY-MM-DD")
     advice = advise(case, as_of=args.as_of, rules=chosen_pack(args))
     return render(advice, args.format, args.depth)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import sys
 import tomllib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +33,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--as-of", type=date_argument,
                         help="date the law is applied (default: today)")
     parser.add_argument("--max-questions", type=int, default=40)
+    parser.add_argument("--name", help="the case's name in the saved file (default: the "
+                        "--start case's name, else the output file's name)")
+    parser.add_argument("--plain", action="store_true",
+                        help="read answers line by line, without line editing or completion "
+                        "(the default where the optional prompt_toolkit is not installed or "
+                        "the input is not a terminal)")
 
 
 def _marked_unknown(path: Path) -> set[str]:
@@ -55,11 +63,31 @@ def _check_output(path: Path) -> None:
         raise FormselectError(f"{path}: cannot write here: No such file or directory")
 
 
-def _save(interview: Interview, path: Path) -> None:
+def _save(interview: Interview, path: Path, name: str = "") -> None:
     try:
-        interview.save(path)
+        interview.save(path, name)
     except OSError as exc:
         raise FormselectError(f"{path}: cannot save the answers: {exc.strerror}") from None
+
+
+def _line_editor(stdin: TextIO, plain: bool) -> Callable[[str, Sequence[str]], str] | None:
+    """prompt_toolkit's prompt (line editing, history, completion of the answers) when it is
+    installed (``formselect[interview]``) and the input is a terminal; else None."""
+    if plain or not stdin.isatty():
+        return None
+    try:
+        shortcuts = importlib.import_module("prompt_toolkit.shortcuts")
+        completion = importlib.import_module("prompt_toolkit.completion")
+        history = importlib.import_module("prompt_toolkit.history").InMemoryHistory()
+    except ImportError:
+        return None
+    session = shortcuts.PromptSession(history=history)
+
+    def prompt(text: str, answers: Sequence[str]) -> str:
+        completer = completion.WordCompleter(list(answers), ignore_case=True, sentence=True)
+        return str(session.prompt(text, completer=completer))
+
+    return prompt
 
 
 def run(args: argparse.Namespace, stdin: TextIO = sys.stdin,
@@ -75,15 +103,22 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin,
     interview = Interview(case, as_of)
     if args.start:  # questions answered "don't know" before are not asked again
         interview.dont_know |= _marked_unknown(args.start)
+    editor = _line_editor(stdin, args.plain)
     print(f"formselect interview, law as at {as_of.isoformat()}. Answer each question; "
-          "type 'don't know' (or just Enter) to skip, 'stop' to finish.", file=stdout)
+          "type 'don't know' (or just Enter) to skip, 'stop' to finish; Ctrl-C saves and "
+          "stops.", file=stdout)
 
-    _save(interview, args.output)  # writable, before the first question
+    _save(interview, args.output, args.name or "")  # writable, before the first question
 
     def ask(question: Question) -> str:
-        _save(interview, args.output)  # every answer so far
+        _save(interview, args.output, args.name or "")  # every answer so far
         print(f"\n{question.text}\n  ({' / '.join(question.answers)}) [{question.fact}]",
-              file=stdout)
+              file=stdout, flush=True)
+        if editor is not None:
+            try:
+                return editor("> ", [a for a in question.answers if not a.startswith("(")])
+            except EOFError:
+                return "stop"
         print("> ", end="", file=stdout, flush=True)
         line = stdin.readline()
         return "stop" if line == "" else line.rstrip("\n")  # end of input ends the interview
@@ -94,10 +129,10 @@ def run(args: argparse.Namespace, stdin: TextIO = sys.stdin,
     try:
         interview.run(ask, tell, args.max_questions)
     except KeyboardInterrupt:
-        _save(interview, args.output)
+        _save(interview, args.output, args.name or "")
         print(f"\nformselect: interrupted; the answers so far are saved in {args.output} "
               f"(continue with --start {args.output})", file=sys.stderr)
         return "", EXIT_INTERRUPTED
-    _save(interview, args.output)
+    _save(interview, args.output, args.name or "")
     advice = advise(interview.case, as_of=as_of)
-    return f"\nSaved the answers to {args.output}.\n\n" + render_text(advice)
+    return f"\nSaved the answers to {args.output}.\n\n" + render_text(advice), 0

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 import tomli_w
@@ -24,16 +26,17 @@ from formselect.case.kinds import FactKind
 from formselect.case.model import Case
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.kleene import years_since_key
-from formselect.conditions.syntax import Literal
+from formselect.conditions.syntax import All, Any_, Compare, Condition, Literal, facts_read
 from formselect.decide import Standing, standing
 from formselect.engine import Backend, Evaluation, evaluate
 from formselect.engine.view import fact_entries
-from formselect.errors import FormselectError
+from formselect.errors import FormselectError, did_you_mean
 from formselect.pack.model import Pack, Rule
 
 from .search import try_change
 
-__all__ = ["Interview", "Question", "next_questions", "openness", "parse_answer"]
+__all__ = ["Interview", "Question", "next_questions", "openness", "parse_answer", "parse_number",
+           "relevant"]
 
 
 @attrs.frozen
@@ -250,10 +253,44 @@ def _answer_words(fact: str) -> tuple[str, ...]:
 DONT_KNOW = frozenset({"", "?", "dk", "don't know", "dont know", "unknown", "not sure"})
 
 
+_SCALE = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
+_NUMBER = re.compile(r"^(?P<number>[0-9][0-9,_]*(\.[0-9]+)?|\.[0-9]+)\s*(?P<scale>k|m|bn|b|"
+                     r"thousand|million|billion)?$")
+_SCALE_WORDS = {"thousand": "k", "million": "m", "billion": "bn"}
+
+
+def parse_number(text: str) -> float:
+    """A number as an adviser types it: ``4,500,000``, ``£4.5m``, ``250k``, ``40%``,
+    ``1.2bn``, ``3 million``. Raises ValueError saying what is expected."""
+    words = text.strip().lower().replace("£", "").replace("%", "").strip()
+    found = _NUMBER.match(words)
+    if found is None:
+        raise ValueError(f"{text.strip()!r} is not a number (write it as 4500000, 4,500,000, "
+                         "£4.5m, 250k or 40%)")
+    value = float(found["number"].replace(",", "").replace("_", ""))
+    scale = found["scale"]
+    if scale:
+        value *= _SCALE[_SCALE_WORDS.get(scale, scale)]
+    return value
+
+
+def _choice(fact: str, word: str, values: Sequence[str]) -> str:
+    """One of the allowed values, as typed or in other case and spacing (``County
+    Council`` for ``county_council``); else a ValueError that suggests the nearest."""
+    if word in values:
+        return word
+    normal = "_".join(word.lower().replace("-", " ").split())
+    if normal in values:
+        return normal
+    hint = did_you_mean(word, values)
+    raise ValueError(f"{word!r} is not one of the answers for {fact}"
+                     + (f"; {hint}" if hint else f" ({', '.join(values)})"))
+
+
 def parse_answer(fact: str, text: str) -> object:
     """An adviser's typed answer as a fact value; None for "don't know".
 
-    Raises ValueError with a message saying what was expected.
+    Raises ValueError with a message saying what was expected (and the nearest answer).
     """
     words = text.strip()
     if words.lower() in DONT_KNOW:
@@ -267,14 +304,44 @@ def parse_answer(fact: str, text: str) -> object:
             return False
         raise ValueError("answer yes or no (or don't know)")
     if spec.kind is FactKind.SET:
-        return [w.strip() for w in words.split(",") if w.strip()]
+        return [_choice(fact, w.strip(), spec.values) for w in words.split(",") if w.strip()]
+    if spec.kind is FactKind.ENUM and spec.values:
+        return _choice(fact, words, spec.values)
     if spec.kind is FactKind.DATE:
-        return dt.date.fromisoformat(words)
+        try:
+            return dt.date.fromisoformat(words)
+        except ValueError:
+            raise ValueError(f"{words!r} is not a date (write it as YYYY-MM-DD)") from None
     if spec.kind is FactKind.INT:
-        return int(words.replace(",", "").replace("_", ""))
+        number = parse_number(words)
+        if number != int(number):
+            raise ValueError(f"{words!r} is not a whole number")
+        return int(number)
     if spec.kind is FactKind.NUMBER:
-        return float(words.replace(",", "").replace("£", "").replace("%", ""))
+        return parse_number(words)
     return words
+
+
+def relevant(pack: Pack, fact: str, dont_know: Iterable[str]) -> bool:
+    """Whether an answer about ``fact`` could still make some rule fire, given the facts the
+    adviser answered "don't know": a fact that matters only together with one of those
+    (``investor_payout_pct`` when the profit distribution is not known) is not asked."""
+    unknown = frozenset(dont_know)
+    return any(_can_matter(rule.condition, fact, unknown)
+               for rule in _readers(pack).get(fact, ()))
+
+
+def _can_matter(node: Condition, fact: str, unknown: frozenset[str]) -> bool:
+    if isinstance(node, Compare):
+        return node.fact == fact
+    if isinstance(node, All):
+        # a conjunct that reads only facts the adviser cannot give never becomes true
+        blocked = any(facts_read(item) and set(facts_read(item)) <= unknown
+                      for item in node.items)
+        return not blocked and any(_can_matter(i, fact, unknown) for i in node.items)
+    if isinstance(node, Any_):
+        return any(_can_matter(i, fact, unknown) for i in node.items)
+    return fact in facts_read(node)  # under a negation: kept, as it may still matter
 
 
 @attrs.define
@@ -292,9 +359,12 @@ class Interview:
     dont_know: set[str] = attrs.Factory(set)
 
     def next(self) -> Question | None:
-        """The most decisive question not yet asked, or None when nothing is left to ask."""
-        for question in next_questions(self.case, self.as_of, self.rules):
-            if question.fact not in self.dont_know:
+        """The most decisive question not yet asked, or None when nothing is left to ask.
+        Questions that earlier "don't know" answers made irrelevant are skipped."""
+        pack = resolve_rules(self.rules)
+        for question in next_questions(self.case, self.as_of, pack):
+            if question.fact not in self.dont_know and (
+                    not self.dont_know or relevant(pack, question.fact, self.dont_know)):
                 return question
         return None
 
@@ -305,9 +375,14 @@ class Interview:
             return
         self.case = self.case.with_facts({fact: value})
 
-    def save(self, path: str | Path) -> None:
-        """Write the answers as a case file; "don't know" answers are kept as "unknown"."""
-        data = case_to_dict(self.case)
+    def save(self, path: str | Path, name: str = "") -> None:
+        """Write the answers as a case file that ``advise`` reads straight back: its name
+        (``name``, else the case's, else the file's), the date the law was applied at
+        (``as_of``), and "don't know" answers kept as "unknown"."""
+        data: dict[str, Any] = {"name": name or self.case.name or Path(path).stem,
+                                "as_of": self.as_of}
+        data.update((k, v) for k, v in case_to_dict(self.case).items()
+                    if k not in ("name", "as_of"))
         for fact in sorted(self.dont_know):
             section, _, name = fact.partition(".")
             data.setdefault(section, {})[name] = UNKNOWN

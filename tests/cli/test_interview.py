@@ -21,10 +21,11 @@ EPIC = REPO / "examples" / "epic_cic_kensington.toml"
 class Terminal:
     """A child process on a pseudo-terminal: read until a prompt, type a line."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave,
-                                        cwd=REPO, close_fds=True)
+                                        cwd=REPO, close_fds=True,
+                                        env={**os.environ, **(env or {})})
         os.close(slave)
         self.screen = ""
 
@@ -59,7 +60,7 @@ def test_interview_on_a_terminal_saves_a_case_that_advise_accepts(tmp_path: Path
     saved file is a valid case that ``formselect advise`` reads."""
     out = tmp_path / "answers.toml"
     term = Terminal([sys.executable, "-m", "formselect", "interview", "-o", str(out),
-                     "--start", str(EPIC)])
+                     "--start", str(EPIC), "--plain"])
 
     first = term.read_until("> ")
     term.type("perhaps")  # not a yes/no answer: asked again
