@@ -159,8 +159,7 @@ class _Trials:
     """Outcomes of a case with one unknown fact answered, re-evaluating only the rules the
     answer can reach: those that read the fact, and (following derived facts) those that read
     what they derive. Every other rule keeps its outcome; the tests compare each trial's fired
-    rules and derived facts with a full evaluation. A standing depends on those alone, so one
-    is made per distinct set of fired rules."""
+    rules, derived facts and openness with a full evaluation and its standing."""
 
     def __init__(self, pack: Pack, case: Case, as_of: dt.date, base: Evaluation) -> None:
         self.pack = pack
@@ -222,12 +221,23 @@ class _Trials:
         return Evaluation(frozenset(fired), derived, (), current, str(Backend.COMPILED))
 
     def openness(self, changed: Case, fact: str) -> int:
-        """:func:`openness` of the changed case (the same fired rules, the same openness)."""
-        evaluation = self.evaluation(changed, fact)
-        found = self._openness.get(evaluation.fired)
-        if found is None:  # the fired rules decide the derived facts, and so the standing
-            found = self._openness[evaluation.fired] = openness(standing(self.pack,
-                                                                         evaluation))
+        """:func:`openness` of the changed case, from the effects of the rules that fired:
+        forms no fired rule excludes, plus routes no fired rule excludes or favours (the
+        tests hold this to ``openness(standing(...))`` for every trial)."""
+        fired = self.evaluation(changed, fact).fired
+        found = self._openness.get(fired)
+        if found is None:
+            excluded: set[str] = set()
+            favoured: set[str] = set()
+            by_id = self.pack.by_id
+            for rule_id in fired:
+                rule = by_id[rule_id]
+                excluded.update(rule.exclude)
+                favoured.update(rule.favour)
+            found = self._openness[fired] = (
+                sum(1 for o in self.pack.forms if o.id not in excluded)
+                + sum(1 for o in self.pack.routes
+                      if o.id not in excluded and o.id not in favoured))
         return found
 
 

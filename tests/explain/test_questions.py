@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from formselect.decide import standing
 from formselect.engine import Backend, evaluate
 from formselect.explain import questions
 from formselect.explain.search import quick_standing, try_change
@@ -33,7 +34,8 @@ def reference_questions(pack: Pack, case: object, day: dt.date) -> list[tuple[st
 @pytest.mark.parametrize("seed", range(3))
 def test_each_trial_is_a_full_evaluation(builtin_pack: Pack, seed: int) -> None:
     """Every answer to every undecided fact, on cases with half their facts unknown: the
-    same fired rules and derived facts as evaluating the changed case from scratch."""
+    same fired rules and derived facts as evaluating the changed case from scratch, and the
+    same openness as its full standing."""
     checked = 0
     for case, day in cases(6, seed=seed, unknown=0.5):
         base = evaluate(builtin_pack, case, day, Backend.COMPILED)
@@ -49,6 +51,8 @@ def test_each_trial_is_a_full_evaluation(builtin_pack: Pack, seed: int) -> None:
 
                 assert (full.fired, dict(full.derived)) == (trial.fired, dict(trial.derived)), \
                     (fact, answer)
+                assert questions.openness(standing(builtin_pack, full)) == trials.openness(
+                    changed, fact), (fact, answer)
                 checked += 1
     assert checked > 50
 
