@@ -23,8 +23,6 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from durable import engine as durable_engine
-
 from formselect.engine import durable as _durable
 from formselect.engine.durable import compile_condition, engine_key, engine_value
 from formselect.pack.model import Pack
@@ -35,9 +33,17 @@ _ADVANCE_PRI = 1_000_000
 _NAMES = itertools.count()
 
 
-class _Host(durable_engine.Host):  # type: ignore[misc]
-    def _run(self) -> None:  # no timer threads
-        return None
+def _host() -> Any:
+    """A private durable Host without its timer threads (durable_rules must import)."""
+    if not _durable.AVAILABLE:
+        raise RuntimeError(f"no raw durable engine here: {_durable.UNAVAILABLE_REASON}")
+    from durable import engine as durable_engine
+
+    class _Host(durable_engine.Host):  # type: ignore[misc]
+        def _run(self) -> None:  # no timer threads
+            return None
+
+    return _Host()
 
 
 def _noop(closure: Any) -> None:
@@ -75,7 +81,7 @@ class RawEngine:
         self._record = record
         self.fired: list[str] = []
         self._derived: dict[str, object] = {}
-        self._host = _Host()
+        self._host = _host()
         self._name = f"raw_{pack.digest}_{next(_NAMES)}"
         self._sids = itertools.count()
         self._host.register_rulesets({self._name: self._definition(pack)})
