@@ -119,14 +119,20 @@ def _generate(rules: Sequence[Any], strata: int) -> tuple[str, dict[str, object]
     for stratum in range(strata):
         lines += [f"def stratum_{stratum}(view, day):", "    g = view.get", "    out = []",
                   "    add = out.append"]
+        # rules in force over the same days share one test of the day, so a rule out of
+        # force costs nothing
+        windows: dict[tuple[Any, Any], list[Any]] = {}
         for rule in rules:
-            if rule.stratum != stratum:
-                continue
-            valid = [f"{source.value(rule.valid_from)} <= day"]
-            if rule.valid_until is not None:
-                valid.append(f"day <= {source.value(rule.valid_until)}")
-            lines.append(f"    if {' and '.join(valid)} and {source.true(rule.condition)}:")
-            lines.append(f"        add({index[id(rule)]})")
+            if rule.stratum == stratum:
+                windows.setdefault((rule.valid_from, rule.valid_until), []).append(rule)
+        for (valid_from, valid_until), members in windows.items():
+            valid = f"{source.value(valid_from)} <= day"
+            if valid_until is not None:
+                valid += f" <= {source.value(valid_until)}"
+            lines.append(f"    if {valid}:")
+            for rule in members:
+                lines.append(f"        if {source.true(rule.condition)}:")
+                lines.append(f"            add({index[id(rule)]})")
         lines.append("    return out")
     lines += ["def definitely_false(view):", "    g = view.get", "    out = []",
               "    add = out.append"]
