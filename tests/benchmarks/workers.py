@@ -87,7 +87,11 @@ def scale(rules: int, n_cases: int, seed: int, rounds: int) -> dict[str, Any]:
     floor_fired = [evaluate(pack, c, a, Backend.PYTHON).fired for c, a in items]
     result["fired_per_case"] = statistics.mean(len(f) for f in floor_fired)
     variants: dict[str, Any] = {
-        "floor": lambda i: evaluate(pack, *items[i], Backend.PYTHON)}
+        "floor": lambda i: evaluate(pack, *items[i], Backend.PYTHON),
+        "compiled": lambda i: evaluate(pack, *items[i], Backend.COMPILED)}
+    result["compiled_mismatches"] = sum(
+        evaluate(pack, c, a, Backend.COMPILED).fired != f
+        for (c, a), f in zip(items, floor_fired, strict=True))
     t0 = time.perf_counter()
     try:
         evaluate(pack, *items[0])  # compiles the pack into durable_rules
