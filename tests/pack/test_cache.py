@@ -80,4 +80,3 @@ def test_a_missing_cache_folder_that_cannot_be_made_is_no_error(tmp_path: Path) 
     blocker.write_text("x", encoding="utf-8")
 
     assert load_pack(MINI_PACK) == cached_pack(MINI_PACK, "1.0", blocker / "cache")
-
