@@ -267,6 +267,7 @@ def shuffled(tmp_path_factory: pytest.TempPathFactory) -> Pack:
     return load_pack(folder)
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @settings(max_examples=40)
 @given(case=cases(plain=True), as_of=as_of_dates)
 def test_the_recommendation_is_invariant_to_rule_file_order(builtin: Pack, shuffled: Pack,

@@ -98,6 +98,7 @@ def assert_names_field_value_expectation(error: CaseError, data: dict[str, Any])
 class TestValidCases:
     """Any valid case, in any form the API accepts, gets an Advice on the built-in pack."""
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(data=case_dicts(), as_of=as_of_dates)
     def test_dict_gets_advice(self, data: dict[str, Any], as_of: dt.date) -> None:
         """A valid case dict (unicode names, extreme numbers, any date) gets an Advice for
@@ -107,6 +108,7 @@ class TestValidCases:
         assert isinstance(advice, Advice)
         assert (case_from_dict(data), as_of) == (advice.case, advice.as_of)
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @settings(max_examples=15)
     @given(data=case_dicts(), as_of=as_of_dates)
     def test_every_input_form_gets_the_same_advice(self, tmp_path_factory: Any,
@@ -125,6 +127,7 @@ class TestValidCases:
             advice_to_json(advise(folder / "case.json", as_of)),
         ]
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @settings(max_examples=50)
     @given(text=st.one_of(st.text(), odd_text.filter(lambda t: len(t) <= MAX_TEXT)),
            field=st.sampled_from(["name", "notes"]))
@@ -164,6 +167,7 @@ class TestValidCases:
 class TestInvalidCases:
     """Invalid cases raise CaseError with one problem per defect, each fully described."""
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(drawn=invalid_case_dicts(), as_of=as_of_dates)
     def test_defects_are_named(self, drawn: tuple[dict[str, Any], list[str]],
                                as_of: dt.date) -> None:
@@ -175,6 +179,7 @@ class TestInvalidCases:
         assert wheres == sorted(p.where for p in error.problems)
         assert_names_field_value_expectation(error, data)
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(data=case_dicts(names=False),
            picks=st.sets(st.sampled_from(["stakes", "transfer", "schemes", "payout"]),
                          min_size=1))
@@ -417,6 +422,7 @@ def counts(output: str) -> dict[str, int]:
 class TestScripts:
     """The scripts of tests/reliability run and report, and catch what they are for."""
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_fuzz_cases(self) -> None:
         """The fuzz script runs generated cases in a child and reports zero crashes."""
         result = run_script("tests.reliability.fuzz_cases", "--n", "400", "--jobs", "1",
@@ -429,6 +435,7 @@ class TestScripts:
         assert found["typed errors"] > 50
         assert found["advice"] + found["typed errors"] == 400
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_fuzz_counts_a_crash_and_goes_on(self) -> None:
         """A child that dies (here: made to abort on case 150) is one crash, the case is
         saved for replay, the other cases still run, and the script exits 1."""
@@ -441,6 +448,7 @@ class TestScripts:
         assert found["advice"] + found["typed errors"] == 299
         assert "case 150: killed by signal 6 (SIGABRT)" in result.stdout
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_oracle(self) -> None:
         """The oracle script compares the engine and the Python evaluator: no disagreement."""
         result = run_script("tests.reliability.oracle", "--n", "400", "--jobs", "1")
@@ -449,6 +457,7 @@ class TestScripts:
         assert 0 == result.returncode, result.stdout + result.stderr
         assert (400, 0, 0) == (found["cases"], found["disagreements"], found["crashes"])
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_soak(self) -> None:
         """The soak script samples resident memory and prints its growth."""
         result = run_script("tests.reliability.soak", "--n", "300", "--warmup", "100",

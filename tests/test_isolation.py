@@ -346,6 +346,7 @@ class TestFailureIsolation:
 class TestDeterminism:
     """The same case, pack and date give byte-identical JSON, wherever and however run."""
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @settings(max_examples=30)
     @given(data=case_dicts(), as_of=as_of_dates)
     def test_repeated_runs(self, data: dict[str, Any], as_of: dt.date) -> None:
@@ -356,6 +357,7 @@ class TestDeterminism:
 
         assert first == advice_to_json(advise(data, as_of))
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_fresh_interpreters(self) -> None:
         """Two new interpreters with different hash seeds write the same bytes as this one
         for 24 mixed items (set and dict ordering never leaks into the output)."""
@@ -377,6 +379,7 @@ class TestDeterminism:
 
         assert [here, here] == runs
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_rule_file_order_and_names(self, tmp_path: Path) -> None:
         """The built-in rule files copied in reversed order, renamed, partly moved into
         sub-folders, and loaded as two folders given in either order: the same bytes."""
@@ -435,6 +438,7 @@ class TestConcurrency:
         pytest.param(800, id="800-cases"),
         pytest.param(10_000, id="10000-cases", marks=pytest.mark.slow),
     ])
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_8_threads(self, count: int) -> None:
         """8 threads advising mixed items (valid and invalid, dicts, JSON and TOML, the
         built-in and the mini pack) get exactly the serial outcomes."""
@@ -445,6 +449,7 @@ class TestConcurrency:
         assert {"advice", "error"} == {"advice" if isinstance(o, Advice) else "error"
                                        for o in serial}
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @requires_durable
     def test_8_threads_with_failures(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """While some threads' evaluations fail inside the engine, the others' results are
@@ -473,6 +478,7 @@ class TestConcurrency:
         pytest.param("fork", 2_000, id="fork-2000", marks=pytest.mark.slow),
         pytest.param("spawn", 2_000, id="spawn-2000", marks=pytest.mark.slow),
     ])
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_process_pool(self, method: str, count: int) -> None:
         """A 2-worker process pool writes the same bytes as this process, item by item."""
         indices = list(range(count))

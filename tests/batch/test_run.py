@@ -142,6 +142,7 @@ class TestCsv:
         [row] = advise_many(path, rules=pack)
         assert (row.name, row.recommended_form) == ("A", "staff_form")
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(case_dicts(plain=True, names=False))
     def test_any_valid_case_survives_a_csv_row(self, data: dict[str, Any]) -> None:
         # an empty cell is unknown, so a CSV cannot say "an empty list": leave those out

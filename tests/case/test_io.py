@@ -207,18 +207,21 @@ class TestUnknown:
 
 # --- round trips ---------------------------------------------------------------------------
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @given(cases())
 def test_toml_round_trip(case: Case) -> None:
     """dump_case then loads_case gives back an equal case (TOML)."""
     assert case == loads_case(dump_case(case))
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @given(cases())
 def test_json_round_trip(case: Case) -> None:
     """dump_case then loads_case gives back an equal case (JSON)."""
     assert case == loads_case(dump_case(case, "json"), "json")
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @given(case_dicts())
 def test_dict_round_trip(data: dict[str, Any]) -> None:
     """case_from_dict accepts every valid dict, and case_to_dict gives the same case back."""
@@ -227,6 +230,7 @@ def test_dict_round_trip(data: dict[str, Any]) -> None:
     assert case == case_from_dict(case_to_dict(case))
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @given(cases())
 def test_dump_is_deterministic(case: Case) -> None:
     """Writing a case twice gives identical text (sets are written sorted)."""
@@ -335,6 +339,7 @@ class TestProblems:
         assert ["case.toml: a case must be a table of sections (found 'list'; expected a dict "
                 "/ TOML table / JSON object)"] == problems_of([1, 2])
 
+    @pytest.mark.slow  # a long property run: in the full suite (CI)
     @given(invalid_case_dicts())
     def test_each_defect_reported_at_its_place(self, drawn: tuple[dict[str, Any],
                                                                   list[str]]) -> None:

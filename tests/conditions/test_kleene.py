@@ -194,6 +194,7 @@ class TestResolution:
         assert truth(parse("years_since(p.d) < 4"), {"years_since(p.d)": before}) is True
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 @given(typed_conditions(), cases(names=False), as_of_dates)
 def test_compiled_agrees_with_truth(node: Condition, case: Case, as_of: dt.date) -> None:
     """compiled(node).truth(view) (used by the engine's Python backend) equals truth()."""

@@ -100,6 +100,7 @@ class TestImpossibility:
         else:
             assert bool(reason) == (not possible), (str(condition), reason)
 
+    @pytest.mark.slow  # a long property run: in the full suite (CI)
     @given(typed_conditions(max_leaves=10), cases(), as_of_dates)
     def test_an_impossible_condition_is_never_true(self, condition: Condition, case: Any,
                                                    day: dt.date) -> None:
@@ -178,6 +179,7 @@ def builtin_pack_fact_spec(name: str) -> Any:
 
 
 class TestCanonical:
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(typed_conditions(max_leaves=10), cases(), as_of_dates)
     def test_meaning_is_kept(self, condition: Condition, case: Any, day: dt.date) -> None:
         """The canonical form is true, false or unknown exactly when the condition is."""

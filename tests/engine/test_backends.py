@@ -89,6 +89,7 @@ def inputs_for(pack: Pack) -> tuple[st.SearchStrategy[Case], st.SearchStrategy[d
 class TestDifferential:
     """Both backends give the same Evaluation: fired rules, derived facts, conflicts, view."""
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(data=st.data())
     def test_mini_pack(self, mini_pack: Pack, data: st.DataObject) -> None:
         """On the mini pack (every operator, 3-level chaining) the backends agree."""
@@ -98,6 +99,7 @@ class TestDifferential:
 
         assert python == durable
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     @given(data=st.data())
     def test_builtin_pack(self, builtin_pack: Pack, data: st.DataObject) -> None:
         """On the built-in pack the backends agree."""
@@ -107,6 +109,7 @@ class TestDifferential:
 
         assert python == durable
 
+    @pytest.mark.slow  # a long property run: in the full suite (CI)
     @given(case=cases(), as_of=as_of_dates)
     def test_unsteered_cases(self, mini_pack: Pack, builtin_pack: Pack, case: Case,
                              as_of: dt.date) -> None:
@@ -127,6 +130,7 @@ class TestDifferential:
 
             assert python == durable
 
+    @pytest.mark.slow  # a long property run: in the full suite (CI)
     @settings(max_examples=60)
     @given(conditions=st.lists(typed_conditions(), min_size=1, max_size=8), data=st.data())
     def test_generated_conditions(self, conditions: list[Condition],
@@ -214,6 +218,7 @@ class TestChaining:
 class TestValidity:
     """A rule fires only on dates when it is in force (both ends inclusive)."""
 
+    @pytest.mark.slow  # a long property run: in the full suite (CI)
     @given(data=st.data())
     def test_fired_rules_are_in_force(self, mini_pack: Pack, builtin_pack: Pack,
                                       data: st.DataObject) -> None:
@@ -276,6 +281,7 @@ class TestYearsSince:
 
 # --- determinism and isolation ---------------------------------------------------------------
 
+@pytest.mark.slow  # a long property run: in the full suite (CI)
 @given(case=cases(), as_of=as_of_dates)
 def test_deterministic(mini_pack: Pack, builtin_pack: Pack, case: Case, as_of: dt.date) -> None:
     """The same case and date give the same Evaluation every time, on each pack."""

@@ -35,6 +35,7 @@ def test_engines_agree_on_random_cases(builtin_pack: Pack, seed: int) -> None:
     assert [] == disagreements
 
 
+@pytest.mark.slow  # a long property run: in the full suite (CI)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_engines_give_the_same_advice(builtin_pack: Pack, seed: int) -> None:
     """25 generated cases per seed: the advice of every engine is the same JSON, and each

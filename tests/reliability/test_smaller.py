@@ -15,6 +15,8 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.cli_helpers import assert_clean_errors, env, formselect, python
 
 CASE = "as_of = 2026-06-01\n[ownership]\nemployee_pct = 100\n"
@@ -75,6 +77,7 @@ class TestInterview:
 
 class TestApi:
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_why_not_at_the_first_years(self, tmp_path: Path) -> None:
         done = python("""
             import formselect as f

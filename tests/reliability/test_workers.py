@@ -90,6 +90,7 @@ def test_workers_die_with_the_parent(big: Path, tmp_path: Path) -> None:
                     os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 def test_sigterm_keeps_finished_rows_visibly_and_resume_completes(
         big: Path, tmp_path: Path) -> None:
     with batch(tmp_path, big, "-o", "out.csv", "-j2") as child:
@@ -110,6 +111,7 @@ def test_sigterm_keeps_finished_rows_visibly_and_resume_completes(
     assert (tmp_path / "clean.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
 
 
+@pytest.mark.slow  # a long run: in the full suite (CI)
 def test_a_dead_worker_loses_no_finished_row(big: Path, tmp_path: Path) -> None:
     with batch(tmp_path, big, "-o", "out.csv", "-j2") as child:
         wait_for(lambda: written_rows(tmp_path) > 200)
