@@ -42,14 +42,33 @@ from typing import Any
 from formselect.case.kinds import FactKind, quantise
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
+from formselect.engine.watchdog import probe, watchdog_seconds
 from formselect.errors import EngineError, Problem
 from formselect.pack.model import Pack, Rule
 from formselect.pack.schema import RawRule
 
-__all__ = ["AVAILABLE", "MAX_FACT_KEYS", "MAX_GROUPS", "MAX_IDENTICAL_PATTERNS", "MAX_RULES",
-           "MAX_RULES_PER_NODE", "UNAVAILABLE_REASON", "compile_condition", "engine_key",
-           "engine_keys_needed", "engine_limit_problem", "engine_message", "engine_shape_problems",
-           "engine_value", "fire", "pack_size_problems", "run"]
+__all__ = [
+    "AVAILABLE",
+    "MAX_ENGINE_RULES",
+    "MAX_FACT_KEYS",
+    "MAX_GROUPS",
+    "MAX_IDENTICAL_PATTERNS",
+    "MAX_LINKS_PER_NODE",
+    "MAX_RULES",
+    "MAX_RULES_PER_NODE",
+    "UNAVAILABLE_REASON",
+    "capacity_problems",
+    "compile_condition",
+    "engine_key",
+    "engine_keys_needed",
+    "engine_limit_problem",
+    "engine_message",
+    "engine_shape_problems",
+    "engine_value",
+    "fire",
+    "pack_size_problems",
+    "run",
+]
 
 _ADVANCE_PRI = 1_000_000  # fires after every rule of its stage (lower pri fires first)
 
@@ -199,9 +218,10 @@ class _Node:
     or a *forward* node that each ``$or`` creates, to which every alternative's last node
     links and under which the pattern goes on."""
 
-    __slots__ = ("best", "children", "equal_keys", "extra", "others", "parents")
+    __slots__ = ("best", "children", "equal_keys", "extra", "links", "others", "parents")
 
     def __init__(self) -> None:
+        self.links = 0  # nodes linked below this one (rete.c linkAlpha): its hash table
         self.children: dict[tuple[str, str, str], _Node] = {}
         self.parents: list[_Node] = []
         self.equal_keys: dict[str, int] = {}  # equality children by key: one can match
@@ -228,6 +248,7 @@ class _Network:
 
     def __init__(self) -> None:
         self.root = _Node()
+        self.widest = 0  # the most nodes linked below any one node
 
     def add(self, pattern: Mapping[str, Any]) -> None:
         """Add one rule's pattern (its stage test included) below the root."""
@@ -252,6 +273,8 @@ class _Network:
 
     def _link(self, parent: _Node, child: _Node, changed: list[_Node]) -> None:
         child.parents.append(parent)
+        parent.links += 1
+        self.widest = max(self.widest, parent.links)
         changed += [parent, child]
 
     def _insert(self, pattern: Mapping[str, Any], parent: _Node,
@@ -308,6 +331,45 @@ def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
             members.append(rule)
         stages.append(tuple(members))
     return stages
+
+
+# rete.h NEXT_BUCKET_LENGTH: the nodes linked below one node sit in an open-addressed table of
+# 512 slots. The 513th is refused with an error the compiler ignores inside and/or groups,
+# and a full table makes every lookup that misses probe for ever (events.c): the hang of
+# issue 16, D1. One slot must stay free.
+NEXT_BUCKET_LENGTH = 512
+MAX_LINKS_PER_NODE = NEXT_BUCKET_LENGTH - 1
+# durable_rules holds at most 4,096 rules in a ruleset (error 106 beyond), counting the one
+# advance rule formselect adds per stage; kept at 4,000 with them counted
+MAX_ENGINE_RULES = 4_000
+
+
+def capacity_problems(pack: Pack) -> list[Problem]:
+    """Why the engine cannot hold ``pack`` as formselect would give it: counted on the very
+    ruleset :func:`_definition` builds (its stages, its advance rules, its network)."""
+    stages = _stages(pack)
+    problems: list[Problem] = []
+    total = len(pack.rules) + len(stages)
+    if total > MAX_ENGINE_RULES:
+        problems.append(Problem(
+            "", "too many rules for the engine", total,
+            f"at most {MAX_ENGINE_RULES:,} rules counting the {len(stages):,} stage rules the "
+            "engine needs (fewer validity dates or derivation depths make fewer stages)",
+            source=", ".join(dict.fromkeys(r.source for r in pack.rules))))
+    network = _Network()
+    for stage, members in enumerate(stages):
+        for rule in members:
+            network.add(_rule(rule, stage)["all"][0]["m"])
+            if network.widest > MAX_LINKS_PER_NODE:
+                problems.append(Problem(
+                    "when", "too many tests under one node of the engine's network",
+                    network.widest, f"at most {MAX_LINKS_PER_NODE} (each value of an `in` "
+                    "list is a test; rules that start the same way share their node, and "
+                    f"each of the {len(stages):,} stages is a test under the first): split "
+                    "the rules with derived facts, or give them other dates",
+                    source=rule.source, rule=rule.id))
+                return problems
+    return problems
 
 
 class _Compiled:
@@ -370,6 +432,15 @@ def _rule(rule: Rule, stage: int) -> dict[str, Any]:
     return {"all": [{"m": {"$and": pattern}}], "pri": 1}
 
 
+def _probe_facts(stages: Sequence[tuple[Rule, ...]]) -> Iterator[str]:
+    """Facts that walk every stage of the network at every validity date it tests."""
+    for stage, members in enumerate(stages):
+        days = {r.valid_from.toordinal() for r in members}
+        days |= {r.valid_until.toordinal() for r in members if r.valid_until is not None}
+        for day in sorted(days):
+            yield f'{{"sid": "probe{stage}_{day}", "stage": {stage}, "as_of": {day}}}'
+
+
 class _Driver:
     """Owns the compiled rulesets and drives the C engine, one case at a time."""
 
@@ -397,9 +468,18 @@ class _Driver:
                               "use backend='compiled' (the default where durable_rules "
                               "does not import)")
         stages = _stages(pack)
+        engine = _ENGINE
+        name = f"formselect_{pack.digest}"
+        definition = json.dumps(_definition(pack, stages), ensure_ascii=False)
+        seconds = watchdog_seconds()
+        if not probe(lambda: engine.create_ruleset(name, definition), engine.assert_fact,
+                     _probe_facts(stages), seconds):
+            message = (f"the engine did not finish with rule pack {pack.name!r} within "
+                       f"{seconds:g} s (a pack it cannot run; the watchdog stopped it)")
+            self._refused[pack.digest] = message
+            raise EngineError(message)
         try:
-            definition = json.dumps(_definition(pack, stages), ensure_ascii=False)
-            handle = _ENGINE.create_ruleset(f"formselect_{pack.digest}", definition)
+            handle = _ENGINE.create_ruleset(name, definition)
         except Exception as exc:  # the engine raises its own error type with a C error code
             message = f"the engine rejected rule pack {pack.name!r}: {exc}"
             self._refused[pack.digest] = message

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from formselect.case.kinds import FactKind
-from formselect.engine.durable import pack_size_problems
+from formselect.engine.durable import capacity_problems, pack_size_problems
 from formselect.errors import Problem, RulePackError, did_you_mean
 
 from .check import build_rules, check_references
@@ -323,8 +323,13 @@ def load_pack(*paths: str | Path) -> Pack:
     metas = [m for m, _ in builder.meta]
     if problems:
         raise RulePackError(problems)
-    return _assemble(metas, options.values(), [f for f, _ in builder.facts.values()], rules,
+    pack = _assemble(metas, options.values(), [f for f, _ in builder.facts.values()], rules,
                      [str(f) for f in files], properties, prior, cpv_lists)
+    # counted on the ruleset the engine would get: a pack that passes never hangs it
+    capacity = capacity_problems(pack)
+    if capacity:
+        raise RulePackError(capacity)
+    return pack
 
 
 def _assemble(metas: list[RawMeta], options: Iterable[Option], facts: Iterable[DerivedFact],
