@@ -13,10 +13,19 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from formselect.case.kinds import MAX_MAGNITUDE, RESOLUTION, FactKind, TypeInfo
 from formselect.case.vocabulary import FactSpec, case_facts
 from formselect.conditions.satisfiable import canonical, impossibility
-from formselect.conditions.syntax import ConditionSyntaxError, Scalar, facts_read, parse
+from formselect.conditions.syntax import (
+    All,
+    Compare,
+    ConditionSyntaxError,
+    Scalar,
+    facts_read,
+    parse,
+)
 from formselect.conditions.typecheck import check_condition
 from formselect.engine.durable import engine_limit_problem, engine_shape_problems
 from formselect.errors import Problem, Shown, did_you_mean, has_controls
@@ -333,29 +342,78 @@ def _never_hold(typed: list[tuple[RawRule, str, str, Any]],
                                     rule=raw.id))
 
 
-def _overlap(a: RawRule, b: RawRule) -> bool:
-    """True when two rules are in force on some common day."""
-    a_end = a.valid_until or dt.date.max
-    b_end = b.valid_until or dt.date.max
-    return a.valid_from <= b_end and b.valid_from <= a_end
-
-
 def _contradictions(graph: list[tuple[RawRule, str, str, Any]],
                     problems: list[Problem]) -> None:
     """Two rules with the same condition, in force together, that exclude and favour the
     same option: the pack contradicts itself."""
-    by_condition: dict[str, list[tuple[RawRule, str, str]]] = {}
+    by_condition: dict[str, list[tuple[RawRule, str, str, tuple[dt.date, dt.date]]]] = {}
     for raw, source, where, condition in graph:
         # the same condition however it is written: 'a and b' is 'b and a'
-        by_condition.setdefault(str(canonical(condition)), []).append((raw, source, where))
+        key, window = _same_condition(condition, raw)
+        by_condition.setdefault(key, []).append((raw, source, where, window))
     for group in by_condition.values():
-        for i, (first, _, _) in enumerate(group):
-            for second, source, where in group[i + 1:]:
+        for i, (first, _, _, first_days) in enumerate(group):
+            for second, source, where, days in group[i + 1:]:
                 clash = sorted((set(first.exclude) & set(second.favour)) |
                                (set(first.favour) & set(second.exclude)))
-                if clash and _overlap(first, second):
+                if clash and first_days[0] <= days[1] and days[0] <= first_days[1]:
                     problems.append(Problem(
                         where, f"contradicts rule {first.id!r}: under the same condition one "
                         "excludes and the other favours the same option", clash,
                         "rules that agree, or conditions that tell the cases apart",
                         source=source, rule=second.id))
+
+
+def _same_condition(condition: Any, raw: RawRule) -> tuple[str, tuple[dt.date, dt.date]]:
+    """A rule's condition as one text for every way of writing it, and the days on which it
+    can hold: its canonical form (:func:`canonical`), with each ``as_of`` test of a
+    conjunction folded into the rule's validity, a boolean's ``!= false`` written as itself,
+    and an enum's ``!=`` / ``not in`` as the ``in`` of the other values."""
+    start, end = raw.valid_from, raw.valid_until or dt.date.max
+    node = canonical(condition)
+    if not isinstance(node, All | Compare):
+        return str(node), (start, end)
+    kept: list[str] = []
+    for item in node.items if isinstance(node, All) else (node,):
+        if not isinstance(item, Compare):
+            kept.append(str(item))
+            continue
+        days = _as_of_days(item)
+        if days is None:
+            kept.append(str(_plain_form(item)))
+        else:
+            start, end = max(start, days[0]), min(end, days[1])
+    return " and ".join(sorted(kept)), (start, end)
+
+
+def _as_of_days(atom: Compare) -> tuple[dt.date, dt.date] | None:
+    """The days an ``as_of`` comparison holds on, or None for any other comparison."""
+    if atom.fact != "as_of" or atom.measure != "value" or not isinstance(atom.value, dt.date):
+        return None
+    day, one = atom.value, dt.timedelta(days=1)
+    try:
+        if atom.op == ">":
+            return (day + one, dt.date.max)
+        if atom.op == "<":
+            return (dt.date.min, day - one)
+    except OverflowError:  # after 9999-12-31 or before 0001-01-01: no day at all
+        return (dt.date.max, dt.date.min)
+    return {">=": (day, dt.date.max), "<=": (dt.date.min, day),
+            "==": (day, day)}.get(atom.op)
+
+
+def _plain_form(atom: Compare) -> Compare:
+    """The one way of writing a comparison of a known value of a boolean or an enum."""
+    if atom.op == "!=" and isinstance(atom.value, bool):  # Kleene: x != false is x == true
+        return attrs.evolve(atom, op="==", value=not atom.value)
+    spec = case_facts().get(atom.fact)
+    if spec is None or spec.kind is not FactKind.ENUM or atom.measure != "value":
+        return atom
+    excluded = {atom.value} if atom.op == "!=" else \
+        set(atom.value) if atom.op == "not in" and isinstance(atom.value, tuple) else None
+    if excluded is None:
+        return atom
+    others = tuple(v for v in spec.values if v not in excluded)
+    if len(others) == 1:
+        return attrs.evolve(atom, op="==", value=others[0])
+    return attrs.evolve(atom, op="in", value=tuple(sorted(others, key=repr)))

@@ -27,10 +27,6 @@ from tests.reliability.cli_helpers import (
 CASE = "as_of = 2021-01-01\n"
 
 
-# a finding still open: strict, so that the fix must remove the mark
-PENDING = pytest.mark.xfail(strict=True, reason="issue 16: not fixed yet")
-
-
 def in_list_pack(folder: Path, rules: int, per_rule: int = 48) -> Path:
     """``rules`` rules, each ``service.staff_count in [per_rule distinct numbers]``."""
     bodies = []
@@ -179,7 +175,6 @@ class TestPackCache:
 
 class TestContradictionsInAnyForm:
 
-    @PENDING
     @pytest.mark.parametrize(("excluding", "favouring"), [
         ("money.charitable_status and as_of >= 2015-01-01", "money.charitable_status"),
         ("money.charitable_status != false", "money.charitable_status"),
@@ -193,3 +188,11 @@ class TestContradictionsInAnyForm:
         assert done.returncode == 1, done.stdout
         assert "contradicts" in done.stderr
         assert_clean_errors(done.stderr)
+
+    def test_rules_that_tell_the_days_apart_are_accepted(self, tmp_path: Path) -> None:
+        pack = write_pack(tmp_path / "pack", [
+            rule("EX", "money.charitable_status and as_of >= 2015-01-01", 'exclude = ["alpha"]'),
+            rule("FAV", "money.charitable_status", "favour = { alpha = 1 }",
+                 extra="valid_until = 2014-12-31")])
+        done = formselect("rules", "check", "--replace-rules", pack, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
