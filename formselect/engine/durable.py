@@ -433,9 +433,11 @@ def _rule(rule: Rule, stage: int) -> dict[str, Any]:
 
 
 def _probe_facts(stages: Sequence[tuple[Rule, ...]]) -> Iterator[str]:
-    """Facts that walk every stage of the network at every validity date it tests."""
+    """Facts that walk every node of every stage's network: on the last start date of the
+    stage every ``as_of >=`` test holds, and on each end date its ``as_of <=`` tests hold
+    (with every start test up to that day)."""
     for stage, members in enumerate(stages):
-        days = {r.valid_from.toordinal() for r in members}
+        days = {max(r.valid_from for r in members).toordinal()}
         days |= {r.valid_until.toordinal() for r in members if r.valid_until is not None}
         for day in sorted(days):
             yield f'{{"sid": "probe{stage}_{day}", "stage": {stage}, "as_of": {day}}}'
