@@ -83,9 +83,10 @@ class BatchRow:
     name: str
     as_of: str
     status: str  # recommended, tie, no_viable_form, or "error"
-    recommended_form: str = ""
-    recommended_route: str = ""
-    regime: str = ""
+    # None when there is none (a tie no prior breaks, an error), as in Advice and sweeps
+    recommended_form: str | None = None
+    recommended_route: str | None = None
+    regime: str | None = None
     top_risks: tuple[str, ...] = ()
     fired_rules: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
@@ -106,9 +107,9 @@ class BatchRow:
         regime (a tie no prior breaks, an error) is None, as in ``Advice`` and sweeps; a CSV cell
         is empty."""
         return {"row": self.row, "name": self.name, "as_of": self.as_of, "status": self.status,
-                "recommended_form": self.recommended_form or None,
-                "recommended_route": self.recommended_route or None,
-                "regime": self.regime or None,
+                "recommended_form": self.recommended_form,
+                "recommended_route": self.recommended_route,
+                "regime": self.regime,
                 "top_risks": list(self.top_risks), "fired_rules": list(self.fired_rules),
                 "error": self.error}
 

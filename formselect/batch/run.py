@@ -188,9 +188,9 @@ def _row(result: Advice | Standing, row: int, name: str, as_of: str) -> BatchRow
     risks = tuple(f"{r.rule_id}:{r.severity}" for r in result.risks[:TOP_RISKS])
     return BatchRow(
         row=row, name=name, as_of=as_of, status=str(result.status),
-        recommended_form=result.recommended or "",
-        recommended_route=result.procurement.recommended_route or "",
-        regime=result.procurement.regime or "", top_risks=risks, fired_rules=result.fired)
+        recommended_form=result.recommended,
+        recommended_route=result.procurement.recommended_route,
+        regime=result.procurement.regime, top_risks=risks, fired_rules=result.fired)
 
 
 # --- the parent side ----------------------------------------------------------------------

@@ -98,6 +98,7 @@ def test_grid_has_a_frame_a_repr_and_a_table_and_a_tie_is_none() -> None:
 
 def test_batch_rows_give_none_for_no_form_and_empty_csv_cells() -> None:
     row = BatchRow(1, "A", "2025-03-01", "tie")
+    assert (row.recommended_form, row.recommended_route, row.regime) == (None, None, None)
     record = row.to_record()
     assert (record["recommended_form"], record["recommended_route"], record["regime"]) == (
         None, None, None)
