@@ -443,6 +443,10 @@ def _probe_facts(stages: Sequence[tuple[Rule, ...]]) -> Iterator[str]:
             yield f'{{"sid": "probe{stage}_{day}", "stage": {stage}, "as_of": {day}}}'
 
 
+MAX_COMPILED = 16  # rulesets kept in the engine (about 6 MB each for the built-in pack)
+MAX_REFUSED = 256  # refusals remembered
+
+
 class _Driver:
     """Owns the compiled rulesets and drives the C engine, one case at a time."""
 
@@ -459,9 +463,12 @@ class _Driver:
         self._lock = threading.RLock()
 
     def compiled(self, pack: Pack) -> _Compiled:
-        """The pack's ruleset, created in the engine on first use."""
-        found = self._compiled.get(pack.digest)
+        """The pack's ruleset, created in the engine on first use (called under the lock).
+        At most ``MAX_COMPILED`` stay in the engine, the least recently used deleted first:
+        each holds megabytes of the engine's memory."""
+        found = self._compiled.pop(pack.digest, None)
         if found is not None:
+            self._compiled[pack.digest] = found  # now the most recently used
             return found
         if pack.digest in self._refused:
             raise EngineError(self._refused[pack.digest])
@@ -478,16 +485,25 @@ class _Driver:
                      _probe_facts(stages), seconds):
             message = (f"the engine did not finish with rule pack {pack.name!r} within "
                        f"{seconds:g} s (a pack it cannot run; the watchdog stopped it)")
-            self._refused[pack.digest] = message
+            self._refuse(pack.digest, message)
             raise EngineError(message)
         try:
             handle = _ENGINE.create_ruleset(name, definition)
         except Exception as exc:  # the engine raises its own error type with a C error code
             message = f"the engine rejected rule pack {pack.name!r}: {exc}"
-            self._refused[pack.digest] = message
+            self._refuse(pack.digest, message)
             raise EngineError(message) from exc
+        while len(self._compiled) >= MAX_COMPILED:
+            oldest = self._compiled.pop(next(iter(self._compiled)))
+            with contextlib.suppress(Exception):  # the engine's own error type
+                _ENGINE.delete_ruleset(oldest.handle)
         found = self._compiled[pack.digest] = _Compiled(pack, handle, stages)
         return found
+
+    def _refuse(self, digest: str, message: str) -> None:
+        if len(self._refused) >= MAX_REFUSED:
+            self._refused.pop(next(iter(self._refused)))
+        self._refused[digest] = message
 
     def run(self, pack: Pack, message: Mapping[str, object]) -> list[str]:
         with self._lock:
