@@ -227,6 +227,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number (JSON has no NaN or Infinity)")
 
 
+def _non_finite(name: str) -> float:
+    # JSON has no NaN or Infinity; Python's json reads them. Keep the value so that the fact
+    # it was given for reports it, at that fact (a finite number is expected there), rather
+    # than one problem for the whole document.
+    return float(name.lower().replace("infinity", "inf"))
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key, value in pairs:
@@ -236,15 +243,19 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def strict_json(text: str) -> Any:
-    """JSON as formselect reads it: no NaN or Infinity, and each key once per object."""
-    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+def strict_json(text: str, *, at_the_fact: bool = False) -> Any:
+    """JSON as formselect reads it: each key once per object, and no NaN or Infinity. A batch
+    line refuses them outright (a table cell's NaN means "unknown", so it must never reach
+    that path); a case file (``at_the_fact``) keeps them as the non-finite numbers every fact
+    refuses, so the problem is reported at the fact that was given one."""
+    constant = _non_finite if at_the_fact else _refuse_constant
+    return json.loads(text, parse_constant=constant, object_pairs_hook=_unique_keys)
 
 
 def loads_case(text: str, fmt: str = "toml", source: str = "") -> Case:
     """Parse a case from TOML or JSON text."""
     try:
-        data = strict_json(text) if fmt == "json" else tomllib.loads(text)
+        data = strict_json(text, at_the_fact=True) if fmt == "json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integer literals over Python's digit limit
         raise CaseError([Problem("", f"invalid {fmt.upper()}: {exc}", source=source,

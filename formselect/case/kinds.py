@@ -164,8 +164,9 @@ def _check_number(kind: FactKind, meta: Mapping[str, Any],
             return (value, expected)
     else:
         expected = f"a number{span}"
-        if isinstance(value, bool) or not isinstance(value, int | float) \
-                or (isinstance(value, float) and not math.isfinite(value)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return (value, f"a finite number{span} (JSON NaN and Infinity are not numbers)")
+        if isinstance(value, bool) or not isinstance(value, int | float):
             return (value, expected)
     if (low is not None and value < low) or (high is not None and value > high):
         return (value, expected)
