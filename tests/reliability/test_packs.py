@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import requires_durable
 from tests.reliability.cli_helpers import (
     assert_clean_errors,
     formselect,
@@ -109,6 +110,7 @@ class TestEngineLimits:
 
 
 class TestWatchdog:
+    @requires_durable  # the watchdog guards the durable engine, which 3.13+ does not have
     def test_a_pack_that_would_hang_the_engine_is_stopped(self, tmp_path: Path) -> None:
         """With the loader's count switched off, the review's hanging pack reaches the
         engine: the watchdog stops it with an EngineError, and the process goes on."""
@@ -155,6 +157,7 @@ class TestPackCache:
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["alpha", "beta", "refused"]
 
+    @requires_durable  # it counts the rulesets the durable engine holds
     def test_the_pack_cache_is_bounded(self, tmp_path: Path) -> None:
         for i in range(40):
             write_pack(tmp_path / f"pack{i}", [rule(
