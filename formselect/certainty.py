@@ -27,7 +27,7 @@ from .case.vocabulary import case_facts
 from .pack.model import Pack, Rule, Severity
 
 __all__ = ["assess_certainty", "assess_confidence", "route_conditions", "separating_question",
-           "unknown_case_facts"]
+           "unknown_case_facts", "unknown_rules"]
 
 
 _READS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
@@ -44,6 +44,11 @@ def _reads(pack: Pack) -> dict[str, tuple[tuple[str, str], ...]]:
                                                                  condition.keys, strict=True))
             for rule_id, condition in pack.compiled.items()}
     return found
+
+
+def unknown_rules(pack: Pack, outcomes: Mapping[str, Outcome]) -> list[Rule]:
+    """The rules whose outcome is unknown (unknown facts decide them), in pack order."""
+    return [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
 
 
 def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
@@ -81,7 +86,7 @@ def assess_certainty(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[
                      result: Standing) -> Certainty:
     """Split the conclusions into settled ones and open ones (with the facts that decide).
     ``outcomes``: each rule's outcome, in pack order; ``view``: the facts known."""
-    unknown = [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
+    unknown = unknown_rules(pack, outcomes)
     settled: list[str] = []
     open_points: list[OpenPoint] = []
 
@@ -137,7 +142,7 @@ def _threats(pack: Pack, outcomes: Mapping[str, Outcome], result: Standing) -> l
     """Unknown rules that could dislodge the recommended form: by ruling it out, or by
     lifting another viable form to its score (a level score goes to the prior, so level
     counts as a threat)."""
-    unknown = [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
+    unknown = unknown_rules(pack, outcomes)
     leader = next((o for o in result.ranking if o.id == result.recommended), None)
     if leader is None:
         return []
@@ -193,10 +198,7 @@ def separating_question(pack: Pack, outcomes: Mapping[str, Outcome],
     vocabulary, so the answer never depends on form names)."""
     wanted = set(forms)
     by_fact: dict[str, list[str]] = {}
-    for rule_id, outcome in outcomes.items():
-        if outcome is not Outcome.UNKNOWN:
-            continue
-        rule = pack.rule(rule_id)
+    for rule in unknown_rules(pack, outcomes):
         weights = {f: rule.favour.get(f, 0) for f in wanted}
         excludes = wanted & set(rule.exclude)
         if len(set(weights.values())) < 2 and excludes in (set(), wanted):
@@ -221,7 +223,7 @@ def route_conditions(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[
     recommended = (procurement.route(procurement.recommended_route)
                    if procurement.recommended_route else None)
     ceiling = (recommended.burden or 99) if recommended else 99
-    unknown = [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
+    unknown = unknown_rules(pack, outcomes)
     found = []
     for route in sorted(procurement.routes, key=lambda r: (r.burden or 99, r.id)):
         if route.status is not RouteStatus.UNDETERMINED or not route.compatible \

@@ -33,7 +33,8 @@ from formselect.errors import Problem, Shown, did_you_mean, has_controls
 from .model import DerivedFact, Option, Pack, Rule, Severity
 from .schema import RawReference, RawRule, located, make_rule
 
-__all__ = ["build_rules", "check_references", "coverage_start", "validity_warnings"]
+__all__ = ["build_rules", "check_law_and_dates", "check_references", "coverage_start",
+           "validity_warnings"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 # Statute and statutory instruments must be cited on legislation.gov.uk.
@@ -97,6 +98,19 @@ def _date_info() -> Any:
     return TypeInfo(FactKind.DATE)
 
 
+def check_law_and_dates(raw: Any, what: str, report: Any) -> None:
+    """A rule or list cites at least one reference (each checked) and ends no earlier than
+    it starts; ``raw`` has ``references``, ``valid_from`` and ``valid_until``."""
+    if not raw.references:
+        report(".references", "no reference", expected="at least one reference "
+               "{instrument, provision, url}")
+    check_references(raw.references, report)
+    if raw.valid_until is not None and raw.valid_until < raw.valid_from:
+        report(".valid_until", f"the {what} ends on {raw.valid_until} but starts on "
+               f"{raw.valid_from}", raw.valid_until.isoformat(),
+               f"a date on or after valid_from ({raw.valid_from})")
+
+
 def check_references(references: Sequence[RawReference], report: Any) -> None:
     """Each reference has an https link (legislation.gov.uk for statute) and a provision;
     ``report(path, message, found, expected)`` is called once per problem."""
@@ -136,14 +150,7 @@ def _check_identity(raw: RawRule, seen: dict[str, str], source: str, report: Any
                    "text with no control character other than line breaks and tabs")
     if not raw.explanation.strip():
         report(".explanation", "empty explanation", expected="an explanation for an adviser")
-    if not raw.references:
-        report(".references", "no reference", expected="at least one reference "
-               "{instrument, provision, url}")
-    check_references(raw.references, report)
-    if raw.valid_until is not None and raw.valid_until < raw.valid_from:
-        report(".valid_until", f"the rule ends on {raw.valid_until} but starts on "
-               f"{raw.valid_from}", raw.valid_until.isoformat(),
-               f"a date on or after valid_from ({raw.valid_from})")
+    check_law_and_dates(raw, "rule", report)
 
 
 def _check_law_from(raw: RawRule, coverage: dt.date | None, report: Any) -> None:

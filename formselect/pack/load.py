@@ -23,7 +23,7 @@ from formselect.case.kinds import FactKind
 from formselect.engine.durable import capacity_problems, pack_size_problems
 from formselect.errors import Problem, RulePackError, did_you_mean
 
-from .check import build_rules, check_references
+from .check import build_rules, check_law_and_dates
 from .cpv import CODE_PATTERN, FACT_PREFIX, digits, list_fact
 from .model import CpvList, DerivedFact, Option, Pack, Prior, Property, Reference, Rule
 from .overrides import apply_overrides, switch_off
@@ -175,14 +175,7 @@ class _Builder:
             self.cpv_declared[raw.id] = (raw.complete, source)
         if not raw.title.strip():
             report(".title", "empty title", expected="the list and the provision that gives it")
-        if not raw.references:
-            report(".references", "no reference", expected="at least one reference "
-                   "{instrument, provision, url}")
-        check_references(raw.references, report)
-        if raw.valid_until is not None and raw.valid_until < raw.valid_from:
-            report(".valid_until", f"the list ends on {raw.valid_until} but starts on "
-                   f"{raw.valid_from}", raw.valid_until.isoformat(),
-                   f"a date on or after valid_from ({raw.valid_from})")
+        check_law_and_dates(raw, "list", report)
         if not raw.codes and not raw.ranges:
             report(".codes", "no codes", expected="codes = [\"85000000-9\", ...] or "
                    "ranges = [[\"85000000-9\", \"85323000-9\"]]")
