@@ -48,10 +48,28 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, (line + "\n").encode())
 
-    def close(self) -> int:
-        code = self.process.wait(timeout=60)
-        os.close(self.master)
-        return code
+    def close(self, timeout: float = 60.0) -> int:
+        """Wait for the child to exit, reading the terminal meanwhile: a child whose last
+        output is larger than the terminal's buffer blocks until somebody reads it."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self.process.poll() is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"the interview did not exit:\n{self.screen}")
+                ready, _, _ = select.select([self.master], [], [], min(remaining, 0.2))
+                if ready:
+                    try:
+                        chunk = os.read(self.master, 4096)
+                    except OSError:  # the child closed the terminal
+                        chunk = b""
+                    self.screen += chunk.decode("utf-8", "replace")
+            return self.process.wait()
+        finally:
+            if self.process.poll() is None:  # never leave a child behind a failed test
+                self.process.kill()
+                self.process.wait()
+            os.close(self.master)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
