@@ -256,7 +256,13 @@ def loads_case(text: str, fmt: str = "toml", source: str = "") -> Case:
     """Parse a case from TOML or JSON text."""
     try:
         data = strict_json(text, at_the_fact=True) if fmt == "json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        # The parsers recurse once per nested array or table; the interpreter's own words
+        # for this differ from one Python version to the next (3.14 names the C stack)
+        raise CaseError([Problem("", f"invalid {fmt.upper()}: nested too deeply to read",
+                                 source=source, expected=f"a valid {fmt.upper()} document "
+                                 "with arrays and tables nested a few levels deep")]) from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
         # ValueError covers JSONDecodeError and integer literals over Python's digit limit
         raise CaseError([Problem("", f"invalid {fmt.upper()}: {exc}", source=source,
                                  expected=f"a valid {fmt.upper()} document")]) from None

@@ -30,13 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import importlib
 import itertools
 import json
 import os
+import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from formselect.case.kinds import FactKind, quantise
@@ -44,6 +48,7 @@ from formselect.case.vocabulary import case_facts
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
 from formselect.engine.watchdog import probe, watchdog_seconds
 from formselect.errors import EngineError, Problem
+from formselect.installation import CACHE_DIR
 from formselect.pack.model import Pack, Rule
 from formselect.pack.schema import RawRule
 
@@ -443,6 +448,48 @@ def _probe_facts(stages: Sequence[tuple[Rule, ...]]) -> Iterator[str]:
             yield f'{{"sid": "probe{stage}_{day}", "stage": {stage}, "as_of": {day}}}'
 
 
+def _probe_record(definition: str) -> Path:
+    """Where a passed probe of this exact ruleset is remembered: beside the cached built-in
+    pack, keyed by the ruleset's JSON and the engine's version (so another pack, another
+    adapter or another durable_rules is probed afresh)."""
+    library = str(getattr(_ENGINE, "__file__", ""))
+    with contextlib.suppress(OSError):  # the engine's own build, without importlib.metadata
+        found = os.stat(library)
+        library += f"|{found.st_size}|{found.st_mtime_ns}"
+    key = hashlib.sha256(f"{library}|{definition}".encode()).hexdigest()[:32]
+    return CACHE_DIR / f"probed-{key}"
+
+
+def _probed_before(definition: str, seconds: float) -> bool:
+    """Whether a process that could write formselect's cache saw this ruleset's probe finish
+    well within the current time limit. The probe asserts every stage on every validity
+    date and costs about 0.1 s for the built-in pack, most of a cold start."""
+    if seconds <= 0:
+        return True  # no watchdog: nothing to probe
+    try:
+        taken = float(_probe_record(definition).read_text())
+    except (OSError, ValueError):
+        return False
+    return taken * 10 < seconds
+
+
+def _remember_probed(definition: str, seconds: float, taken: float) -> None:
+    """Note that the probe passed and how long it took (best effort, only where the cache
+    folder is writable)."""
+    if seconds <= 0:
+        return
+    record = _probe_record(definition)
+    if record.exists() or not os.access(CACHE_DIR if CACHE_DIR.is_dir() else CACHE_DIR.parent,
+                                        os.W_OK):
+        return
+    with contextlib.suppress(OSError):
+        CACHE_DIR.mkdir(exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=CACHE_DIR, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            out.write(f"{taken:.6f}")
+        os.replace(temporary, record)
+
+
 MAX_COMPILED = 16  # rulesets kept in the engine (about 6 MB each for the built-in pack)
 MAX_REFUSED = 256  # refusals remembered
 
@@ -481,12 +528,15 @@ class _Driver:
         name = f"formselect_{pack.digest}"
         definition = json.dumps(_definition(pack, stages), ensure_ascii=False)
         seconds = watchdog_seconds()
-        if not probe(lambda: engine.create_ruleset(name, definition), engine.assert_fact,
-                     _probe_facts(stages), seconds):
+        started = time.monotonic()
+        if not _probed_before(definition, seconds) and not probe(
+                lambda: engine.create_ruleset(name, definition), engine.assert_fact,
+                _probe_facts(stages), seconds):
             message = (f"the engine did not finish with rule pack {pack.name!r} within "
                        f"{seconds:g} s (a pack it cannot run; the watchdog stopped it)")
             self._refuse(pack.digest, message)
             raise EngineError(message)
+        _remember_probed(definition, seconds, time.monotonic() - started)
         try:
             handle = _ENGINE.create_ruleset(name, definition)
         except Exception as exc:  # the engine raises its own error type with a C error code

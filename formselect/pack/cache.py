@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from formselect.conditions.compiled import Program
+from formselect.installation import CACHE_DIR
 
 from .load import load_pack
 from .model import Pack
 
 __all__ = ["CACHE_DIR", "cached_pack", "source_key"]
 
-CACHE_DIR = Path(__file__).resolve().parents[1] / "_cache"
 _FORMAT = 1  # the layout of a cache entry
 
 
