@@ -468,6 +468,17 @@ class TestScripts:
         assert 300 == found["cases"]
         assert re.search(r"^growth: -?\d+\.\d MB", result.stdout, re.MULTILINE), result.stdout
 
+    @pytest.mark.slow  # a long run: in the full suite (CI)
+    def test_soak_next_questions(self) -> None:
+        """With ``--what both`` every case goes through advise and next_questions too."""
+        result = run_script("tests.reliability.soak", "--n", "200", "--warmup", "50",
+                            "--every", "100", "--limit-mb", "100", "--what", "both")
+        found = counts(result.stdout)
+
+        assert 0 == result.returncode, result.stdout + result.stderr
+        assert (200, 0) == (found["cases"], found["unexpected outcomes"])
+        assert "each case through both" in result.stdout
+
 
 @pytest.mark.parametrize("data", [{"k" * 20_000: 1}, {"money": {"k" * 20_000: 1}}],
                          ids=["top-level", "in-a-section"])

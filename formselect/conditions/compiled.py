@@ -25,7 +25,7 @@ from formselect.case.kinds import quantise
 from .kleene import years_since_key
 from .syntax import All, Any_, Compare, Condition, Not
 
-__all__ = ["SOURCE_NAME", "Program", "quantised"]
+__all__ = ["SOURCE_NAME", "Program", "TestFn", "quantised", "rule_tests"]
 
 SOURCE_NAME = "<formselect compiled conditions>"  # the generated code's file name
 
@@ -141,6 +141,24 @@ def _generate(rules: Sequence[Any], strata: int) -> tuple[str, dict[str, object]
         lines.append(f"        add({i})")
     lines.append("    return out")
     return "\n".join(lines), source.values
+
+
+TestFn = Callable[[Callable[[str], object]], bool]  # a quantised view's ``get`` -> holds?
+
+
+def rule_tests(conditions: Sequence[Condition]) -> tuple[tuple[TestFn, ...], str]:
+    """One generated function per condition, in order, with the source they came from: given
+    a quantised view's ``get``, each is True exactly when its condition is definitely true
+    (the test a stratum function makes). For callers that test a few rules many times,
+    such as the trials of ``next_questions``; generated like :class:`Program`, from the
+    parsed conditions only."""
+    source = _Source()
+    for k, condition in enumerate(conditions):
+        source.lines += [f"def rule_{k}(g):", f"    return {source.true(condition)}"]
+    text = "\n".join(source.lines)
+    namespace: dict[str, Any] = dict(source.values)
+    exec(compile(text, SOURCE_NAME, "exec"), namespace)  # see the module's docstring
+    return tuple(namespace[f"rule_{k}"] for k in range(len(conditions))), text
 
 
 def quantised(view: Mapping[str, object]) -> dict[str, object]:

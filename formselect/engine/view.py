@@ -18,7 +18,7 @@ from formselect.conditions.kleene import years_since_key
 from formselect.pack.model import CpvList
 
 __all__ = ["RESOLUTION", "anniversary", "case_view", "cpv_entries", "fact_entries", "quantise",
-           "years_between"]
+           "value_entries", "years_between"]
 
 
 def years_between(earlier: dt.date, later: dt.date) -> float:
@@ -58,11 +58,17 @@ def _plain(value: object) -> object:
 def fact_entries(case: Case, name: str, as_of: dt.date) -> dict[str, object]:
     """The entries one case fact gives the view (none when it is unknown): the fact, and for
     a date its years before ``as_of``, exactly as :func:`case_view` makes them."""
-    value = case.get(name)
+    return value_entries(name, case.get(name), as_of)
+
+
+def value_entries(name: str, value: object, as_of: dt.date | None) -> dict[str, object]:
+    """The entries a case fact with this value (as the case holds it) gives the view, as
+    :func:`case_view` makes them; ``as_of`` is read for a date only."""
     if value is None:
         return {}
     entries = {name: _plain(value)}
     if case_facts()[name].kind is FactKind.DATE:
+        assert as_of is not None, "a date's entries need the day it is measured to"
         entries[years_since_key(name)] = years_between(value, as_of)  # type: ignore[arg-type]
     return entries
 

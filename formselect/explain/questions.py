@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +23,18 @@ import tomli_w
 from formselect.advice import RouteStatus
 from formselect.api import CaseLike, DateLike, RulesLike, resolve_as_of, resolve_case, resolve_rules
 from formselect.case.io import UNKNOWN, case_to_dict
-from formselect.case.kinds import FactKind
+from formselect.case.kinds import FactKind, quantise
 from formselect.case.model import Case
 from formselect.case.vocabulary import case_facts
-from formselect.conditions.kleene import years_since_key
-from formselect.conditions.syntax import All, Any_, Compare, Condition, Literal, facts_read
+from formselect.conditions.compiled import quantised
+from formselect.conditions.syntax import All, Any_, Compare, Condition, facts_read
 from formselect.decide import Standing, standing
 from formselect.engine import Backend, Evaluation, evaluate
 from formselect.engine.view import fact_entries
 from formselect.errors import FormselectError, did_you_mean
 from formselect.pack.model import Pack, Rule
 
-from .search import try_change
+from .trials import Trials, plan_for
 
 __all__ = ["Interview", "Question", "next_questions", "openness", "parse_answer", "parse_number",
            "relevant"]
@@ -63,16 +64,28 @@ def openness(result: Standing) -> int:
 
 def _undecided(pack: Pack, case: Case, as_of: dt.date,
                evaluation: Evaluation) -> tuple[Standing, dict[str, list[str]]]:
+    """The standing, and the unknown case facts worth asking about (see :func:`_unknowns`)."""
+    return standing(pack, evaluation), _unknowns(pack, as_of, evaluation)
+
+
+def _unknowns(pack: Pack, as_of: dt.date, evaluation: Evaluation) -> dict[str, list[str]]:
+    """Each unknown case fact read by a rule in force that is neither fired nor definitely
+    false, with those rules, in pack order."""
+    plan = plan_for(pack)
+    false = set(pack.program.definitely_false(quantised(evaluation.view)))
+    fired = evaluation.fired
+    ids = plan.ids
+    reads = plan.case_facts
+    view = evaluation.view  # holds every case fact the case knows (and only those)
     facts: dict[str, list[str]] = {}
-    for rule in pack.rules:
-        if rule.id in evaluation.fired or not rule.in_force(as_of):
+    for i in plan.in_force(plan.period(as_of)):
+        if i in false or ids[i] in fired:
             continue
-        if pack.compiled[rule.id].truth(evaluation.view) is None:
-            for fact in rule.facts:
-                if "." in fact and case.get(fact) is None:
-                    facts.setdefault(fact, []).append(rule.id)
+        for fact in reads[i]:
+            if fact not in view:
+                facts.setdefault(fact, []).append(ids[i])
     # unknown derived facts are asked through the case facts their rules read
-    return standing(pack, evaluation), facts
+    return facts
 
 
 def _answers(pack: Pack, fact: str) -> list[object]:
@@ -132,25 +145,31 @@ def next_questions(case: CaseLike, as_of: DateLike = None, rules: RulesLike = No
     pack = resolve_rules(rules)
     day = resolve_as_of(as_of, the_case)
     evaluation = evaluate(pack, the_case, day, Backend.COMPILED)
-    base, facts = _undecided(pack, the_case, day, evaluation)
-    start = openness(base)
-    trials = _Trials(pack, the_case, day, evaluation)
+    plan = plan_for(pack)
+    trials = Trials(plan, the_case, day, evaluation)
+    # the case as it stands is the trial that changes nothing (the same sum as
+    # openness(standing(...)), which the tests hold for every trial)
+    start = trials.openness({})
     questions = []
-    for fact, rule_ids in facts.items():
-        results = []
-        for answer in _answers(pack, fact):
-            changed = try_change(the_case, {fact: answer})
-            if changed is not None:
-                results.append(trials.openness(changed, fact))
+    for fact, rule_ids in _unknowns(pack, day, evaluation).items():
+        answers = plan.answers(fact, partial(_answers, pack, fact))
+        results = [trials.openness(trials.entries(fact, answer))
+                   for answer in trials.admissible(fact, answers)]
         if not results:
             continue
         gain = start - sum(results) / len(results)
         spec = case_facts()[fact]
         questions.append(Question(fact, spec.question, _answer_words(fact), str(spec.kind),
                                   round(gain, 4), tuple(rule_ids)))
-    order = list(case_facts())
-    questions.sort(key=lambda q: (-q.value, -len(q.rules), order.index(q.fact)))
+    order = _fact_order()
+    questions.sort(key=lambda q: (-q.value, -len(q.rules), order[q.fact]))
     return tuple(questions[:limit] if limit else questions)
+
+
+@cache
+def _fact_order() -> dict[str, int]:
+    """Each case fact's place in the vocabulary: ties are ranked in model order."""
+    return {name: k for k, name in enumerate(case_facts())}
 
 
 _READERS: dict[str, dict[str, list[Rule]]] = {}
@@ -170,89 +189,25 @@ def _readers(pack: Pack) -> dict[str, list[Rule]]:
 
 
 class _Trials:
-    """Outcomes of a case with one unknown fact answered, re-evaluating only the rules the
-    answer can reach: those that read the fact, and (following derived facts) those that read
-    what they derive. Every other rule keeps its outcome; the tests compare each trial's fired
-    rules, derived facts and openness with a full evaluation and its standing."""
+    """Trials on a case given as changed :class:`Case` objects (one unknown fact answered):
+    :class:`~formselect.explain.trials.Trials` read through the changed fact's view
+    entries. The tests compare each trial's fired rules, derived facts and openness with a
+    full evaluation and its standing."""
 
     def __init__(self, pack: Pack, case: Case, as_of: dt.date, base: Evaluation) -> None:
-        self.pack = pack
         self.as_of = as_of
-        self.base = base
-        derived = {d.name for d in pack.derived} | set(pack.derivers)
-        self.view = {k: v for k, v in base.view.items() if k not in derived}
-        self.derived_names = derived
-        self.in_force = {r.id for layer in pack.layers_on(as_of) for r in layer}
-        self._reach: dict[str, tuple[tuple[Rule, ...], ...]] = {}
-        self._openness: dict[frozenset[str], int] = {}
+        self.trials = Trials(plan_for(pack), case, as_of, base)
 
-    def reach(self, fact: str) -> tuple[tuple[Rule, ...], ...]:
-        """The rules an answer to ``fact`` can change, by stratum (in force only)."""
-        found = self._reach.get(fact)
-        if found is None:
-            readers = _readers(self.pack)
-            chosen: dict[str, Rule] = {}
-            pending = [fact]
-            while pending:
-                for rule in readers.get(pending.pop(), ()):
-                    if rule.id not in chosen:
-                        chosen[rule.id] = rule
-                        pending += list(rule.derive)
-            strata = [[] for _ in range(self.pack.strata)]  # type: list[list[Rule]]
-            for rule in self.pack.rules:
-                if rule.id in chosen and rule.id in self.in_force:
-                    strata[rule.stratum].append(rule)
-            found = self._reach[fact] = tuple(tuple(s) for s in strata)
-        return found
+    def _entries(self, changed: Case, fact: str) -> dict[str, object]:
+        return {k: quantise(v) for k, v in fact_entries(changed, fact, self.as_of).items()}
 
     def evaluation(self, changed: Case, fact: str) -> Evaluation:
         """The evaluation of ``changed`` (the base case with ``fact`` answered)."""
-        current = dict(self.view)
-        current.pop(fact, None)
-        current.pop(years_since_key(fact), None)
-        current.update(fact_entries(changed, fact, self.as_of))
-        current.update(self.base.derived)
-        fired = set(self.base.fired)
-        compiled = self.pack.compiled
-        derivers = self.pack.derivers
-        for rules in self.reach(fact):
-            touched: set[str] = set()
-            for rule in rules:
-                if compiled[rule.id].truth(current) is True:
-                    fired.add(rule.id)
-                else:
-                    fired.discard(rule.id)
-                touched.update(rule.derive)
-            for name in touched:  # the lowest (stratum, id) of the rules that fired wins
-                values = [r for r in derivers.get(name, ()) if r.id in fired]
-                if values:
-                    current[name] = min(values, key=lambda r: (r.stratum, r.id)).derive[name]
-                else:
-                    current.pop(name, None)
-        derived: dict[str, Literal] = {k: v for k, v in current.items()  # type: ignore[misc]
-                                       if k in self.derived_names}
-        # what a standing reads (fired rules, derived facts); conflicts are not needed here
-        return Evaluation(frozenset(fired), derived, (), current, str(Backend.COMPILED))
+        return self.trials.evaluation(self._entries(changed, fact))
 
     def openness(self, changed: Case, fact: str) -> int:
-        """:func:`openness` of the changed case, from the effects of the rules that fired:
-        forms no fired rule excludes, plus routes no fired rule excludes or favours (the
-        tests hold this to ``openness(standing(...))`` for every trial)."""
-        fired = self.evaluation(changed, fact).fired
-        found = self._openness.get(fired)
-        if found is None:
-            excluded: set[str] = set()
-            favoured: set[str] = set()
-            by_id = self.pack.by_id
-            for rule_id in fired:
-                rule = by_id[rule_id]
-                excluded.update(rule.exclude)
-                favoured.update(rule.favour)
-            found = self._openness[fired] = (
-                sum(1 for o in self.pack.forms if o.id not in excluded)
-                + sum(1 for o in self.pack.routes
-                      if o.id not in excluded and o.id not in favoured))
-        return found
+        """:func:`openness` of the changed case."""
+        return self.trials.openness(self._entries(changed, fact))
 
 
 def _answer_words(fact: str) -> tuple[str, ...]:

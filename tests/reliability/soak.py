@@ -1,10 +1,14 @@
 """Long run: resident memory of one process advising on a million different cases.
 
     python -m tests.reliability.soak --n 1000000 [--seed 1] [--every 10000] [--warmup 20000]
+                                     [--what advise|next_questions|both]
 
 Every case is a new one (tests/reliability/generate.py, seed and index): valid cases get an
 Advice on the built-in pack (every ``--json-every``-th also written as JSON), invalid ones a
-CaseError, so the error paths run as often as the others. After ``--warmup`` cases the
+CaseError, so the error paths run as often as the others. ``--what`` picks what each case
+goes through: ``advise`` (the default), ``next_questions`` (the questions to ask next: a
+tuple of Question for a valid case, the same CaseError for an invalid one) or ``both`` (each
+case through advise, then next_questions). After ``--warmup`` cases the
 resident set size (VmRSS from /proc/self/status, via the benchmark suite's
 ``tests.benchmarks.timing.rss_mb``) is read after ``gc.collect()`` every ``--every`` cases.
 
@@ -39,9 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20_000, help="cases before the first")
     parser.add_argument("--json-every", type=int, default=10)
     parser.add_argument("--limit-mb", type=float, default=5.0)
+    parser.add_argument("--what", choices=("advise", "next_questions", "both"),
+                        default="advise", help="what each case goes through")
     args = parser.parse_args(argv)
 
-    from formselect import Advice, advice_to_json, advise, loads_case
+    from formselect import Advice, Question, advice_to_json, advise, loads_case, next_questions
     from formselect.api import builtin_pack
     from formselect.errors import CaseError
     from tests.benchmarks.timing import rss_mb
@@ -57,17 +63,25 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if case is None:
                 case = loads_case(item.text, item.form)
-            advice = advise(case, item.as_of, rules=pack)
-            if index % args.json_every == 0:
-                advice_to_json(advice).encode("utf-8")
-            if not (item.valid and isinstance(advice, Advice)):
+            fine = item.valid
+            if args.what != "next_questions":
+                advice = advise(case, item.as_of, rules=pack)
+                if index % args.json_every == 0:
+                    advice_to_json(advice).encode("utf-8")
+                fine = fine and isinstance(advice, Advice)
+            if args.what != "advise":
+                asked = next_questions(case, item.as_of, rules=pack)
+                fine = fine and isinstance(asked, tuple) and all(
+                    isinstance(q, Question) for q in asked)
+            if not fine:
                 unexpected.append(index)
         except CaseError as error:
             if item.valid or sorted(p.where for p in error.problems) != list(item.wheres or ()):
                 unexpected.append(index)
 
+    through = "" if args.what == "advise" else f"; each case through {args.what}"
     print(f"soak: seed {args.seed}, {args.warmup:,} warm-up cases then {args.n:,}, built-in "
-          f"pack {pack.digest}; RSS every {args.every:,} cases", flush=True)
+          f"pack {pack.digest}; RSS every {args.every:,} cases{through}", flush=True)
     for index in range(args.warmup):
         one(index)
     gc.collect()
