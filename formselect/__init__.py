@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import examples as examples  # formselect.examples.path("epic")
-from . import report
 from .advice import (
     Advice,
     Certainty,
@@ -71,13 +70,9 @@ from .errors import (
     UnknownNameError,
 )
 from .pack.model import Pack, Prior, Property, PropertyValue, Reference, Rule, Severity
-from .report.dot import to_dot
-from .report.frames import trace_frame
-from .report.html import render_html
-from .report.json import advice_from_json, advice_to_dict, advice_to_json
-from .report.text import render_markdown, render_text
 
 if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` stays quick
+    from . import report as report
     from .batch.grid import GridTable, grid
     from .batch.run import BatchResult, BatchRow, advise_many, advise_stream
     from .explain.questions import Interview, Question, next_questions
@@ -92,8 +87,15 @@ if TYPE_CHECKING:  # imported on first use (below), so that `import formselect` 
         what_if,
     )
     from .explain.whynot import Blocker, Change, Counterfactual, WhyNot, why_not
+    from .report.dot import to_dot as to_dot
+    from .report.frames import trace_frame as trace_frame
+    from .report.html import render_html
+    from .report.json import advice_from_json, advice_to_dict, advice_to_json
+    from .report.text import render_markdown, render_text
     from .scenarios import Scenario, ScenarioResult, load_scenarios, run_scenario, run_scenarios
 
+# The first advice needs none of these: the report formats (and cattrs, for JSON) load when
+# a report is first asked for, the batch, scenario and explanation modules likewise.
 _LAZY = {
     "batch.run": ("BatchResult", "BatchRow", "advise_many", "advise_stream"),
     "batch.grid": ("GridTable", "grid"),
@@ -103,13 +105,21 @@ _LAZY = {
     "explain.whatif": ("AdviceDiff", "Flip", "Sweep", "SweepRow", "diff", "flips", "sweep",
                        "what_if"),
     "explain.whynot": ("Blocker", "Change", "Counterfactual", "WhyNot", "why_not"),
+    "report.dot": ("to_dot",),
+    "report.frames": ("trace_frame",),
+    "report.html": ("render_html",),
+    "report.json": ("advice_from_json", "advice_to_dict", "advice_to_json"),
+    "report.text": ("render_markdown", "render_text"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+_LAZY_MODULES = ("report",)  # subpackages that were attributes of the package once imported
 
 
 def __getattr__(name: str) -> object:
-    """Load the batch, scenario and explanation modules on first use (PEP 562); the old
-    names ``Test`` and ``Procurement`` still work, with a DeprecationWarning."""
+    """Load the report, batch, scenario and explanation modules on first use (PEP 562); the
+    old names ``Test`` and ``Procurement`` still work, with a DeprecationWarning."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY_NAMES.get(name)
     if module is None:
         return renamed(__name__, name)
@@ -120,7 +130,7 @@ def __getattr__(name: str) -> object:
 
 class _Readers:
     """Advice's convenience methods, served from this top floor so that the data module never
-    imports its readers; the explanation modules still load on first use."""
+    imports its readers; the report and explanation modules still load on first use."""
 
     def why_not(self, advice: Advice, option: str) -> Any:
         return _lazy("why_not")(advice, option)
@@ -129,16 +139,19 @@ class _Readers:
         return _lazy("what_if")(advice, changes)  # type: ignore[no-any-return]
 
     def render(self, advice: Advice, fmt: str, depth: str) -> str:
-        return report.render(advice, fmt, depth)
+        text: str = _lazy("report").render(advice, fmt, depth)
+        return text
 
     def to_dot(self, advice: Advice) -> str:
-        return to_dot(advice)
+        text: str = _lazy("to_dot")(advice)
+        return text
 
     def trace_frame(self, advice: Advice) -> Any:
-        return trace_frame(advice)
+        return _lazy("trace_frame")(advice)
 
     def html_fragment(self, advice: Advice) -> str:
-        return render_html(advice, fragment=True)
+        text: str = _lazy("render_html")(advice, fragment=True)
+        return text
 
 
 def _lazy(name: str) -> Any:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -18,9 +17,9 @@ from .case.model import Case
 from .decide import Standing, decide, standing
 from .engine import BACKENDS, DEFAULT_BACKEND, Backend, evaluate
 from .errors import FormselectError
+from .installation import metadata_version
 from .pack.builtin import builtin_rules_dir
-from .pack.cache import cached_pack
-from .pack.load import load_pack
+from .pack.cache import cached_pack, load_files
 from .pack.model import Pack
 
 __all__ = ["CaseLike", "DateLike", "RulesLike", "advise", "assess", "builtin_pack", "load_rules",
@@ -34,9 +33,13 @@ RulesLike: TypeAlias = Pack | str | Path | Sequence[str | Path] | None
 @cache
 def version() -> str:
     """The installed formselect version."""
+    found = metadata_version("formselect")  # what importlib.metadata reads, read quicker
+    if found is not None:
+        return found
+    metadata = importlib.import_module("importlib.metadata")
     try:
-        return dist_version("formselect")
-    except PackageNotFoundError:  # running from a source tree that is not installed
+        return str(metadata.version("formselect"))
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
         return "0+unknown"
 
 
@@ -54,7 +57,7 @@ def load_rules(*paths: str | Path, builtin: bool = True) -> Pack:
     if not sources:
         raise FormselectError("load_rules needs at least one rule file or folder when "
                               "builtin=False")
-    return load_pack(*sources)
+    return load_files(*sources)
 
 
 MAX_CACHED_PACKS = 16  # packs loaded by path and kept; the least recently used goes first
@@ -88,7 +91,7 @@ def _pack_at(paths: tuple[str, ...]) -> Pack:
         if pack is not None:
             _PACKS.move_to_end(key)
             return pack
-    pack = load_pack(*paths)
+    pack = load_files(*paths)
     with _PACKS_LOCK:
         _PACKS[key] = pack
         while len(_PACKS) > MAX_CACHED_PACKS:

@@ -9,12 +9,15 @@ release, delete this module and the lines that call it (``grep -rn deprecated fo
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __all__ = ["MOVED", "RENAMED", "install", "moved_attribute", "renamed"]
 
@@ -121,14 +124,16 @@ class _OldPath(types.ModuleType):
         return dir(importlib.import_module(MOVED[self.__name__]))
 
 
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds the old module paths (after every real module), warning once per path."""
+class _Finder:
+    """Finds the old module paths (after every real module), warning once per path. A finder
+    and loader by its methods: the ABCs of ``importlib.abc`` would import
+    ``importlib.resources`` (and tempfile, shutil, ...) into every process."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        return importlib.machinery.ModuleSpec(fullname, cast("Loader", self))
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         warnings.warn(f"{spec.name} is now {MOVED[spec.name]}; the old path will be removed "

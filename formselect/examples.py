@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from formselect.errors import unknown_name
+from formselect.installation import PACKAGE_DIR
 
 __all__ = ["directory", "names", "path"]
 
@@ -20,7 +20,7 @@ __all__ = ["directory", "names", "path"]
 def directory() -> Path:
     """The folder of the example cases (``formselect/_examples`` in a wheel, ``examples/``
     in a checkout or an editable install)."""
-    packaged = Path(str(resources.files("formselect") / "_examples"))
+    packaged = PACKAGE_DIR / "_examples"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[1] / "examples"

@@ -35,22 +35,23 @@ import importlib
 import itertools
 import json
 import os
-import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from formselect.case.kinds import FactKind, quantise
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
 from formselect.engine.watchdog import probe, watchdog_seconds
 from formselect.errors import EngineError, Problem
-from formselect.installation import CACHE_DIR
+from formselect.installation import CACHE_DIR, write_atomically
 from formselect.pack.model import Pack, Rule
-from formselect.pack.schema import RawRule
+
+if TYPE_CHECKING:  # only the loader's checks pass raw rules; running a pack never needs them
+    from formselect.pack.schema import RawRule
 
 __all__ = [
     "AVAILABLE",
@@ -484,10 +485,7 @@ def _remember_probed(definition: str, seconds: float, taken: float) -> None:
         return
     with contextlib.suppress(OSError):
         CACHE_DIR.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=CACHE_DIR, suffix=".tmp")
-        with os.fdopen(handle, "w") as out:
-            out.write(f"{taken:.6f}")
-        os.replace(temporary, record)
+        write_atomically(record, f"{taken:.6f}".encode())
 
 
 MAX_COMPILED = 16  # rulesets kept in the engine (about 6 MB each for the built-in pack)

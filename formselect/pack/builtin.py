@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
+
+from formselect.installation import PACKAGE_DIR
 
 __all__ = ["builtin_rules_dir"]
 
@@ -11,7 +12,7 @@ __all__ = ["builtin_rules_dir"]
 def builtin_rules_dir() -> Path:
     """The folder of the built-in rules (``formselect/_rules`` in a wheel, ``rules/`` in a
     checkout or an editable install)."""
-    packaged = Path(str(resources.files("formselect") / "_rules"))
+    packaged = PACKAGE_DIR / "_rules"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"

@@ -19,20 +19,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from formselect.conditions.compiled import Program
-from formselect.installation import CACHE_DIR
+from formselect.installation import CACHE_DIR, write_atomically
 
-from .load import load_pack
 from .model import Pack
 
-__all__ = ["CACHE_DIR", "cached_pack", "source_key"]
+__all__ = ["CACHE_DIR", "cached_pack", "load_files", "source_key"]
 
 _FORMAT = 1  # the layout of a cache entry
 
@@ -65,12 +64,20 @@ def cached_pack(folder: Path, version: str, cache_dir: Path = CACHE_DIR) -> Pack
     try:
         entry = cache_dir / f"builtin-{source_key(folder, version)}.pickle"
     except OSError:  # a rule file that cannot be read: let the loader say which
-        return load_pack(folder)
+        return load_files(folder)
     found = _read(entry)
     if found is not None:
         return found
-    pack = load_pack(folder)
+    pack = load_files(folder)
     _write(entry, pack)
+    return pack
+
+
+def load_files(*paths: str | Path) -> Pack:
+    """The pack loaded and checked from rule files or folders (``pack.load.load_pack``). The
+    loader (the raw schema, the checks, cattrs) is imported on the first call: a process that
+    reads the cached built-in pack never needs it."""
+    pack: Pack = importlib.import_module("formselect.pack.load").load_pack(*paths)
     return pack
 
 
@@ -98,11 +105,4 @@ def _write(entry: Path, pack: Pack) -> None:
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
         entry.parent.mkdir(exist_ok=True)
         data: Any = (pack, pack.program.parts)
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, entry)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+        write_atomically(entry, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

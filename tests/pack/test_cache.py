@@ -69,7 +69,8 @@ def test_a_read_only_installation_has_no_cache(tmp_path: Path,
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cache.tempfile, "mkstemp", full_disk)
+    # the entry is written to a temporary file, then renamed: fail at the rename
+    monkeypatch.setattr(cache.os, "replace", full_disk)
     assert load_pack(MINI_PACK) == cached_pack(MINI_PACK, "1.0", tmp_path / "cache")
     assert [] == list((tmp_path / "cache").iterdir())
 
