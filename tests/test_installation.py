@@ -121,13 +121,13 @@ print(" ".join(sorted(sys.modules)))
 # what a first advice does not need, and what importing it would cost a cold start
 NOT_NEEDED = ("formselect.report", "formselect.pack.load", "formselect.pack.schema",
               "formselect.explain", "formselect.batch", "formselect.cli",
-              "importlib.metadata", "importlib.resources", "tempfile", "email")
+              "cattrs", "importlib.metadata", "importlib.resources", "tempfile", "email")
 
 
 def test_a_first_advice_imports_only_what_it_needs() -> None:
     """A fresh process that advises on a case file with the built-in pack (read from the
-    installation's cache, stored here first) loads no report format, no rule-file loader
-    and none of the standard library's heavy readers."""
+    installation's cache, stored here first) loads no report format, no rule-file loader,
+    no cattrs and none of the standard library's heavy readers."""
     formselect.builtin_pack()  # stores the cache entry where the installation allows
     entry = CACHE_DIR / f"builtin-{source_key(builtin_rules_dir(), formselect.version())}.pickle"
     if not entry.exists():

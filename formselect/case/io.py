@@ -1,4 +1,4 @@
-"""Read and write cases as TOML, JSON or plain dicts (through cattrs), reporting every problem.
+"""Read and write cases as TOML, JSON or plain dicts, reporting every problem.
 
 A case file has optional top-level ``name`` and ``notes`` and one table per section::
 
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import cattrs
 import tomli_w
 
 from formselect.errors import CaseError, Problem, Shown, did_you_mean
@@ -43,17 +42,30 @@ MAX_TEXT = 10_000  # characters in name / notes
 MAX_KEY = 200  # characters of an unknown key shown in a problem
 
 
-def _converter() -> cattrs.Converter:
-    conv = cattrs.Converter()
-    # values are converted and checked by _check before structuring; pass them through
-    for kind in (bool, int, float, str, dt.date):
-        conv.register_structure_hook(kind, lambda v, _: v)
-    conv.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, Enum), lambda v, t: t(v))
-    return conv
+# each section's class, by the section's name
+SECTION_CLASSES: dict[str, type] = {f.name: f.type for f in attrs.fields(Case)
+                                    if f.name in SECTIONS and isinstance(f.type, type)}
 
 
-CONVERTER = _converter()
+def _structure(clean: Mapping[str, Any]) -> Case:
+    """The case from data that ``_check`` has converted and checked: each section built, then
+    the case. A section or case that refuses its values (facts that contradict one another)
+    raises one CaseError with the problems of every section, else those of the case.
+
+    Built by hand rather than through a cattrs converter: cattrs would generate and compile
+    a function per class at the first case read, and its import is a tenth of a cold start.
+    """
+    values: dict[str, Any] = {k: clean[k] for k in TOP_LEVEL if k in clean}
+    problems: list[Problem] = []
+    for section, cls in SECTION_CLASSES.items():
+        if section in clean:
+            try:
+                values[section] = cls(**clean[section])
+            except CaseError as exc:
+                problems += exc.problems
+    if problems:
+        raise CaseError(problems)
+    return Case(**values)
 
 
 def _check(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[Problem]]:
@@ -162,24 +174,13 @@ def case_from_dict(data: Mapping[str, Any], source: str = "") -> Case:
                                  source=source)])
     clean, problems = _check(data, source)
     try:
-        case = CONVERTER.structure(clean, Case)
-    except (CaseError, cattrs.BaseValidationError) as exc:  # cross-field contradictions
-        found = _case_errors(exc)
-        if not found:
-            raise
+        case = _structure(clean)
+    except CaseError as exc:  # cross-field contradictions
         # reported together with any field problems: every problem in one pass
-        problems += [attrs.evolve(p, source=source) for e in found for p in e.problems]
+        problems += [attrs.evolve(p, source=source) for p in exc.problems]
     if problems:
         raise CaseError(problems)
     return case
-
-
-def _case_errors(exc: BaseException) -> list[CaseError]:
-    if isinstance(exc, CaseError):
-        return [exc]
-    if isinstance(exc, BaseExceptionGroup):
-        return [c for e in exc.exceptions for c in _case_errors(e)]
-    return []
 
 
 def case_to_dict(case: Case) -> dict[str, Any]:
