@@ -31,7 +31,7 @@ from formselect.installation import CACHE_DIR, write_atomically
 
 from .model import Pack
 
-__all__ = ["CACHE_DIR", "cached_pack", "load_files", "source_key"]
+__all__ = ["CACHE_DIR", "cached_pack", "code_key", "load_files", "source_key"]
 
 _FORMAT = 1  # the layout of a cache entry
 
@@ -39,7 +39,7 @@ _FORMAT = 1  # the layout of a cache entry
 def source_key(folder: Path, version: str) -> str:
     """The cache key of the rule files under ``folder``."""
     digest = hashlib.sha256(f"{_FORMAT}|{version}|{sys.version}".encode())
-    digest.update(_code_key().encode())
+    digest.update(code_key().encode())
     for path in sorted(folder.rglob("*.toml")):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -47,7 +47,7 @@ def source_key(folder: Path, version: str) -> str:
 
 
 @functools.cache
-def _code_key() -> str:
+def code_key() -> str:
     """A digest of the code whose objects an entry holds or whose checks made them: a
     development install keeps its version number while this code changes."""
     package = Path(__file__).resolve().parents[1]
