@@ -582,11 +582,14 @@ class TestCrossFactJoins:
                    for a in atoms(condition))
 
     def test_every_compiled_rule_is_a_single_fact_pattern(self, builtin_pack: Pack) -> None:
-        """Every rule the engine runs (built-in pack) matches one fact, aliased m, with
+        """Every rule the engine runs (built-in pack, every span) matches one fact, aliased m, with
         constant comparisons only: the cross-fact join durable crashes on cannot arise."""
-        definition = _durable._definition(builtin_pack)
+        plan = _durable._Plan(builtin_pack)
+        definitions = [_durable._Ruleset(builtin_pack, plan, span).definition()
+                       for span in plan.spans.spans]
 
-        assert [] == [rule_id for rule_id, rule in definition.items()
+        assert [] == [rule_id for definition in definitions
+                      for rule_id, rule in definition.items()
                       if [list(p) for p in rule["all"]] != [["m"]]
                       or list(non_constant_comparisons(rule["all"][0]["m"]))]
 

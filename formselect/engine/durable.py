@@ -7,17 +7,41 @@ Design, each point answering a measured trap of durable_rules 2.0.28:
   the whole fact as JSON on every rule firing, stamps two timestamps (deprecated calls on
   Python 3.12) and leaves a reference cycle per firing. Here a firing costs one C call; the
   fired rule is read from the head of the engine's message.
-* Each pack is compiled once per process, because a ruleset the engine holds can be neither
-  replaced nor removed without leaking. Rules are keyed ``r0``, ``r1``, ... (their position
-  in the pack), so no rule id has to survive the engine's JSON.
+* One ruleset per *validity span* of a pack (:mod:`formselect.engine.spans`), created on
+  first use for a date in the span. The engine's work per case grows with every rule its
+  ruleset holds, whether or not it can match: each new sid allocates and clears about
+  11 KB of state per rule (``createStateNode``), which made a 3,000-rule pack 13-16 times
+  slower per case than a 50-rule one. A ruleset of the rules in force on the case's date
+  costs what those rules cost. A ruleset per *epoch* (the days between two validity
+  dates) would hold exactly those, but the built-in pack has 49 epochs, and their rulesets
+  would hold 7,170 rules at about 16 KB each; a span joins consecutive epochs while it
+  holds at most 5/4 of the rules in force on any of its days, so a case meets at most a
+  quarter more rules than are in force on its date, and the built-in pack needs 8 rulesets
+  (1,131 rules, 2-4 MB each, against 342 rules in some 6 MB when one ruleset held the
+  whole pack). A pack of very many epochs is joined more loosely, into at most 12 spans:
+  fewer than the rulesets kept, so cases spread over all its dates never make the engine
+  create one again. Days on which no rule is in force need no ruleset.
+* Rule validity is tested only where a span needs it: a rule in force on every day of its
+  span has no validity test; another keeps the end of its validity that falls inside the
+  span, tested against ``as_of`` in the fact.
+* Rules are keyed ``r0``, ``r1``, ... (their position in the pack), so no rule id has to
+  survive the engine's JSON. Rules of one stratum with the same pattern in a span (the
+  same condition and validity tests) are one *engine rule*, named after the first and read
+  back as all of them: they fire together, and the engine holds no identical patterns.
 * The case is *asserted as a fact* (an event would be consumed by the first matching rule).
 * Derived facts chain through stages: the case fact carries ``stage = 0``; rules of stage
   ``k`` match ``stage == k``; a last rule per stage (highest ``pri``, so it fires after every
   other rule of the stage) tells the driver to assert the fact again with ``stage = k + 1``
-  and the values derived so far. Every rule fires at most once, and every stage fact has a
-  consumer, so the engine never reports a fact it could not handle.
-* Rule validity is part of each rule's pattern (``as_of`` travels in the fact), so one
-  compiled ruleset serves every date.
+  and the values derived so far (a stratum's, once its last stage is done). Every rule
+  fires at most once, and every stage fact has a consumer, so the engine never reports a
+  fact it could not handle. Stages are cut per span ruleset, and the loader's capacity
+  checks (:func:`capacity_problems`) count on each span's ruleset, exactly as created here.
+* A ruleset cannot be replaced, and deleting one frees most but not all of its memory: at
+  most ``MAX_COMPILED`` stay in the engine, the least recently used deleted first. What a
+  span's ruleset is made of (its JSON, stages and tested keys) is worked out once per
+  installation and kept beside the cached pack; each ruleset is first created in a child
+  under the watchdog (:mod:`formselect.engine.watchdog`), unless a record beside the cache
+  says that this very ruleset passed before.
 * One case per call with a fresh sid, its state deleted afterwards whatever happened (the
   engine caps live sids at 1,024).
 * One lock around each evaluation: the C engine is not thread-safe.
@@ -46,6 +70,7 @@ from typing import TYPE_CHECKING, Any
 from formselect.case.kinds import FactKind, quantise
 from formselect.case.vocabulary import case_facts
 from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
+from formselect.engine.spans import Span, validity_spans
 from formselect.engine.watchdog import probe, watchdog_seconds
 from formselect.errors import EngineError, Problem
 from formselect.installation import CACHE_DIR, write_atomically
@@ -317,30 +342,6 @@ class _Network:
         return child
 
 
-def _stages(pack: Pack) -> list[tuple[Rule, ...]]:
-    """The pack's strata cut into stages that durable's stack can hold, in (stratum, id) order.
-
-    Each stage is the longest run of a stratum's rules whose network keeps the exact bound
-    on the engine's stack (:class:`_Network`) within ``STACK_BUDGET``. A rule reads only
-    facts derived in lower strata, so extra stage boundaries inside a stratum change no
-    result; and because stages follow rule-id order, a fact derived twice keeps the lowest
-    id's value, as in the evaluator.
-    """
-    stages: list[tuple[Rule, ...]] = []
-    for layer in pack.layers:
-        members: list[Rule] = []
-        network = _Network()
-        for rule in layer:
-            network.add(_rule(rule, len(stages))["all"][0]["m"])
-            if members and network.bound > STACK_BUDGET:  # the stage ends before this rule
-                stages.append(tuple(members))
-                members, network = [], _Network()
-                network.add(_rule(rule, len(stages))["all"][0]["m"])
-            members.append(rule)
-        stages.append(tuple(members))
-    return stages
-
-
 # rete.h NEXT_BUCKET_LENGTH: the nodes linked below one node sit in an open-addressed table of
 # 512 slots. The 513th is refused with an error the compiler ignores inside and/or groups,
 # and a full table makes every lookup that misses probe for ever (events.c): the hang of
@@ -352,53 +353,201 @@ MAX_LINKS_PER_NODE = NEXT_BUCKET_LENGTH - 1
 MAX_ENGINE_RULES = 4_000
 
 
+class _Plan:
+    """A pack as the driver runs it, made once per pack: its validity spans, and per rule
+    (by position) its id, its order and its derived values in the engine's encoding. It
+    holds no rule or pack, so that a pack dropped elsewhere can be collected."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.spans = validity_spans(pack.rules)
+        self.ids = tuple(r.id for r in pack.rules)
+        # the rules fired in one stratum merge their derivations in (stratum, id) order, as
+        # in the evaluator
+        self.order = tuple((r.stratum, r.id) for r in pack.rules)
+        self.derive: dict[int, tuple[tuple[str, str], ...]] = {
+            position: tuple((engine_key(k), _dumps(engine_value(v)))
+                            for k, v in r.derive.items())
+            for position, r in enumerate(pack.rules) if r.derive}
+        self._conditions: dict[int, list[dict[str, Any]]] = {}  # compiled on first use
+
+    def condition(self, pack: Pack, position: int) -> list[dict[str, Any]]:
+        """The parts of the compiled condition of the rule at ``position``."""
+        found = self._conditions.get(position)
+        if found is None:
+            pattern = compile_condition(pack.rules[position].condition)
+            found = self._conditions[position] = (
+                pattern["$and"] if set(pattern) == {"$and"} else [pattern])
+        return found
+
+
+def _validity(rule: Rule, span: Span) -> tuple[int | None, int | None]:
+    """The first and last day of the rule's validity that its pattern must still test in
+    ``span`` (None for an end the span does not reach past)."""
+    starts, ends = span.always(rule)
+    return (None if starts else rule.valid_from.toordinal(),
+            None if ends or rule.valid_until is None else rule.valid_until.toordinal())
+
+
+class _Ruleset:
+    """One span's ruleset, as formselect gives it to the engine.
+
+    An *engine rule* is a pattern: rules of one stratum with the same condition and the
+    same validity tests fire together, so they are one engine rule, named after the first
+    of them (``r`` and its position in the pack) and read back as all of them. Each stratum's
+    engine rules, in (stratum, id) order of their first rule, are cut into stages that the
+    engine's stack can hold: each stage is the longest run whose network keeps the exact
+    bound (:class:`_Network`) within ``STACK_BUDGET``. A rule reads only facts derived in
+    lower strata, so the stage boundaries inside a stratum change no result; the driver
+    carries a stratum's derived facts to the next stage once the stratum's last stage is
+    done, in (stratum, id) order, so a fact derived twice keeps the lowest id's value, as
+    in the evaluator.
+    """
+
+    def __init__(self, pack: Pack, plan: _Plan, span: Span) -> None:
+        self.span = span
+        self.parts: list[list[dict[str, Any]]] = []  # per engine rule: validity, condition
+        self.starts: list[int | None] = []  # per engine rule: the day its validity test names
+        self.ends: list[int | None] = []
+        strata: list[int] = []
+        found: dict[tuple[int, str], int] = {}
+        members: list[list[int]] = []
+        rules = pack.rules
+        for position in sorted(span.rules, key=plan.order.__getitem__):
+            rule = rules[position]
+            start, end = _validity(rule, span)
+            parts = [] if start is None else [{"$gte": {"as_of": start}}]
+            if end is not None:
+                parts.append({"$lte": {"as_of": end}})
+            parts += plan.condition(pack, position)
+            key = (rule.stratum, _dumps(parts))
+            index = found.get(key)
+            if index is not None:
+                members[index].append(position)
+                continue
+            found[key] = len(members)
+            members.append([position])
+            self.parts.append(parts)
+            self.starts.append(start)
+            self.ends.append(end)
+            strata.append(rule.stratum)
+        # per engine rule: its rules' positions
+        self.members: list[tuple[int, ...]] = [tuple(m) for m in members]
+        self.stages: list[list[int]] = []  # per stage: its engine rules
+        self.stratum_ends: set[int] = set()  # the stages that end a stratum
+        # the first engine rule that puts more than MAX_LINKS_PER_NODE tests under one node,
+        # and how many: the stages share only the root, under which each is one test
+        self.overflow: tuple[int, int] | None = None
+        network = _Network()
+        for index, stratum in enumerate(strata):
+            if index and stratum == strata[index - 1]:
+                network.add(self.pattern(index, len(self.stages) - 1))
+                if network.bound <= STACK_BUDGET:
+                    self.stages[-1].append(index)
+                    self._count_links(index, network.widest)
+                    continue
+            elif index:
+                self.stratum_ends.add(len(self.stages) - 1)
+            self.stages.append([index])  # a new stage starts with this engine rule
+            network = _Network()
+            network.add(self.pattern(index, len(self.stages) - 1))
+            self._count_links(index, max(network.widest, len(self.stages)))
+        if self.stages:
+            self.stratum_ends.add(len(self.stages) - 1)
+
+    def _count_links(self, index: int, links: int) -> None:
+        if links > MAX_LINKS_PER_NODE and self.overflow is None:
+            self.overflow = (index, links)
+
+    def pattern(self, index: int, stage: int) -> dict[str, Any]:
+        """Engine rule ``index``'s pattern in ``stage``: its stage, validity and condition."""
+        return {"$and": [{"stage": stage}, *self.parts[index]]}
+
+    def name(self, index: int) -> str:
+        return f"r{self.members[index][0]}"
+
+    def definition(self) -> dict[str, Any]:
+        """The span as durable's JSON ruleset: one entry per engine rule, one per stage
+        advance."""
+        rules: dict[str, Any] = {}
+        for stage, indexes in enumerate(self.stages):
+            for index in indexes:
+                rules[self.name(index)] = {"all": [{"m": self.pattern(index, stage)}],
+                                           "pri": 1}
+        for stage in range(len(self.stages)):
+            rules[f"~{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI}
+        return rules
+
+    def probe_facts(self) -> Iterator[str]:
+        """Facts that walk every node of every stage's network, all in one state: on the
+        span's first day and on the last start date of the stage every ``as_of >=`` test
+        holds, and on each end date its ``as_of <=`` tests hold (with every start test up
+        to that day)."""
+        for stage, indexes in enumerate(self.stages):
+            days = {self.span.first}
+            starts = [day for i in indexes if (day := self.starts[i]) is not None]
+            if starts:
+                days.add(max(starts))
+            days |= {day for i in indexes if (day := self.ends[i]) is not None}
+            for day in sorted(days):
+                yield f'{{"sid": "probe", "stage": {stage}, "as_of": {day}}}'
+
+
+
+def _describe(span: Span) -> str:
+    """A span's days, for a message."""
+    first = dt.date.fromordinal(span.first).isoformat()
+    if span.last is None:
+        return f"its rules in force from {first}"
+    return f"its rules in force from {first} to {dt.date.fromordinal(span.last).isoformat()}"
+
+
 def capacity_problems(pack: Pack) -> list[Problem]:
     """Why the engine cannot hold ``pack`` as formselect would give it: counted on the very
-    ruleset :func:`_definition` builds (its stages, its advance rules, its network)."""
-    stages = _stages(pack)
+    rulesets :class:`_Ruleset` builds, one per validity span (their engine rules, stages,
+    advance rules and networks)."""
+    plan = _Plan(pack)
     problems: list[Problem] = []
-    total = len(pack.rules) + len(stages)
-    if total > MAX_ENGINE_RULES:
-        problems.append(Problem(
-            "", "too many rules for the engine", total,
-            f"at most {MAX_ENGINE_RULES:,} rules counting the {len(stages):,} stage rules the "
-            "engine needs (fewer validity dates or derivation depths make fewer stages)",
-            source=", ".join(dict.fromkeys(r.source for r in pack.rules))))
-    network = _Network()
-    for stage, members in enumerate(stages):
-        for rule in members:
-            network.add(_rule(rule, stage)["all"][0]["m"])
-            if network.widest > MAX_LINKS_PER_NODE:
-                problems.append(Problem(
-                    "when", "too many tests under one node of the engine's network",
-                    network.widest, f"at most {MAX_LINKS_PER_NODE} (each value of an `in` "
-                    "list is a test; rules that start the same way share their node, and "
-                    f"each of the {len(stages):,} stages is a test under the first): split "
-                    "the rules with derived facts, or give them other dates",
-                    source=rule.source, rule=rule.id))
-                return problems
+    for span in plan.spans.spans:
+        ruleset = _Ruleset(pack, plan, span)
+        stages = len(ruleset.stages)
+        total = len(ruleset.members) + stages
+        if total > MAX_ENGINE_RULES:
+            problems.append(Problem(
+                "", "too many rules in force together for the engine", total,
+                f"at most {MAX_ENGINE_RULES:,} rules in one ruleset of the engine ("
+                f"{_describe(span)}), counting the {stages:,} stage rules the engine "
+                "needs, and rules that share their condition and date tests once (fewer "
+                "validity dates or derivation depths make fewer stages)",
+                source=", ".join(dict.fromkeys(pack.rules[p].source for p in span.rules))))
+        if ruleset.overflow is not None:
+            index, links = ruleset.overflow
+            rule = pack.rules[ruleset.members[index][0]]
+            problems.append(Problem(
+                "when", "too many tests under one node of the engine's network", links,
+                f"at most {MAX_LINKS_PER_NODE} (each value of an `in` list is a test; rules "
+                f"that start the same way share their node, and each of the {stages:,} "
+                f"stages of the engine's ruleset for {_describe(span)} is a test under "
+                "the first): split the rules with derived facts, or give them other dates",
+                source=rule.source, rule=rule.id))
+            return problems  # the spans after it hold the same rules, mostly
     return problems
 
 
 class _Compiled:
-    """One pack's ruleset inside the engine, and what the driver needs to chain its stages."""
+    """One span's ruleset inside the engine, and what the driver needs to chain its stages."""
 
-    def __init__(self, pack: Pack, handle: int, stages: Sequence[tuple[Rule, ...]],
-                 keys: frozenset[str]) -> None:
+    def __init__(self, plan: _Plan, made: _Made, handle: int) -> None:
         self.handle = handle
-        self.last = len(stages) - 1
+        self.last = len(made.stages) - 1
+        self.stratum_ends = made.stratum_ends
         # the only keys any pattern tests: the rest of the case would only lengthen the
         # engine's walk, which visits every key of the fact at every node
-        self.keys = keys
-        position = {r.id: i for i, r in enumerate(pack.rules)}
-        self.ids = tuple(r.id for r in pack.rules)
-        # the rules fired in one stage merge their derivations in (stratum, id) order, as in
-        # the evaluator; stages follow that order, so sorting inside a stage suffices
-        self.order = {f"r{position[r.id]}": (r.stratum, r.id) for r in pack.rules}
-        self.derive: dict[str, tuple[tuple[str, str], ...]] = {
-            f"r{position[r.id]}": tuple((engine_key(k), _dumps(engine_value(v)))
-                                        for k, v in r.derive.items())
-            for r in pack.rules if r.derive}
+        self.keys = made.keys
+        # each engine rule by name: the rules it stands for
+        self.members = {f"r{m[0]}": m for m in made.members}
+        self.ids = plan.ids
+        self.order = plan.order
+        self.derive = plan.derive
 
 
 def _keys(pattern: object) -> Iterator[str]:
@@ -417,104 +566,102 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _definition(pack: Pack, stages: Sequence[tuple[Rule, ...]] | None = None) -> dict[str, Any]:
-    """The pack as durable's JSON ruleset: one entry per rule, one per stage advance."""
-    stages = _stages(pack) if stages is None else stages
-    position = {r.id: i for i, r in enumerate(pack.rules)}
-    rules: dict[str, Any] = {}
-    for stage, members in enumerate(stages):
-        for rule in members:
-            rules[f"r{position[rule.id]}"] = _rule(rule, stage)
-    for stage in range(len(stages)):
-        rules[f"~{stage}"] = {"all": [{"m": {"stage": stage}}], "pri": _ADVANCE_PRI}
-    return rules
+class _Made:
+    """What the driver needs of one span's ruleset, worked out by :class:`_Ruleset` or read
+    back from its record: the JSON, the fact keys its patterns test, its engine rules (by
+    their rules' positions), the engine rules per stage, the stages that end a stratum and
+    the watchdog's probe facts."""
+
+    def __init__(self, definition: str, keys: frozenset[str],
+                 members: tuple[tuple[int, ...], ...], stages: tuple[int, ...],
+                 stratum_ends: frozenset[int], probe_facts: tuple[str, ...]) -> None:
+        self.definition = definition
+        self.keys = keys
+        self.members = members
+        self.stages = stages
+        self.stratum_ends = stratum_ends
+        self.probe_facts = probe_facts
+
+    @classmethod
+    def of(cls, ruleset: _Ruleset) -> _Made:
+        rules = ruleset.definition()
+        return cls(json.dumps(rules, ensure_ascii=False), frozenset(_keys(rules)),
+                   tuple(ruleset.members), tuple(len(s) for s in ruleset.stages),
+                   frozenset(ruleset.stratum_ends), tuple(ruleset.probe_facts()))
+
+    def data(self) -> dict[str, Any]:
+        return {"definition": self.definition, "keys": sorted(self.keys),
+                "members": [list(m) for m in self.members], "stages": list(self.stages),
+                "stratum_ends": sorted(self.stratum_ends), "probe": list(self.probe_facts)}
+
+    @classmethod
+    def read(cls, data: Any, plan: _Plan, span: Span) -> _Made | None:
+        """The ruleset a record holds, or None unless it cuts exactly the span's rules,
+        in (stratum, id) order, into stages (a damaged record)."""
+        try:
+            if not isinstance(data["keys"], list) or not isinstance(data["probe"], list):
+                return None
+            members = tuple(tuple(int(p) for p in m) for m in data["members"])
+            stages = tuple(int(n) for n in data["stages"])
+            ends = frozenset(int(n) for n in data["stratum_ends"])
+            made = cls(data["definition"], frozenset(data["keys"]), members, stages, ends,
+                       tuple(data["probe"]))
+            firsts = [plan.order[m[0]] for m in members]
+        except (LookupError, TypeError, ValueError):
+            return None
+        if sorted(p for m in members for p in m) != list(span.rules) \
+                or firsts != sorted(firsts) or not members or min(stages) < 1 \
+                or sum(stages) != len(members) or len(stages) - 1 not in ends \
+                or not ends <= set(range(len(stages))) \
+                or not isinstance(made.definition, str) \
+                or not all(isinstance(t, str) for t in (*made.keys, *made.probe_facts)):
+            return None
+        return made
 
 
-def _rule(rule: Rule, stage: int) -> dict[str, Any]:
-    """One rule's entry: its stage, its validity, then its condition."""
-    pattern: list[dict[str, Any]] = [{"stage": stage},
-                                     {"$gte": {"as_of": rule.valid_from.toordinal()}}]
-    if rule.valid_until is not None:
-        pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
-    condition = compile_condition(rule.condition)
-    pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
-    return {"all": [{"m": {"$and": pattern}}], "pri": 1}
+MAX_KEPT_RULESETS = 32  # rulesets kept beside the cache; the ones written first go first
+_RULESET_FORMAT = 2  # the layout of a kept ruleset: one per validity span
 
 
-Ruleset = tuple[list[tuple[Rule, ...]], str, frozenset[str]]
-"""A pack's stages, its ruleset's JSON and the fact keys the ruleset's patterns test."""
-
-MAX_KEPT_RULESETS = 16  # rulesets kept beside the cache; the ones written first go first
-_RULESET_FORMAT = 1  # the layout of a kept ruleset
-
-
-def _ruleset(pack: Pack) -> Ruleset:
-    """The pack's stages, ruleset JSON and tested keys: worked out once per installation and
-    kept beside the cached pack (for the built-in pack, half of what creating its ruleset
-    costs a cold start). Keyed by formselect's own code and by what the ruleset is made of,
-    so that an edited rule or a changed compiler never reads a stale ruleset."""
-    record = CACHE_DIR / f"ruleset-{_ruleset_key(pack)}.json"
-    found = _kept_ruleset(record, pack)
+def _ruleset(pack: Pack, plan: _Plan, span: Span) -> _Made:
+    """A span's ruleset: worked out once per installation and kept beside the cached pack
+    (for the built-in pack, half of what creating its ruleset costs a cold start). Keyed by
+    formselect's own code and by what the ruleset is made of, so that an edited rule or a
+    changed compiler never reads a stale ruleset."""
+    record = CACHE_DIR / f"ruleset-{_ruleset_key(pack, span)}.json"
+    try:
+        found = _Made.read(json.loads(record.read_text(encoding="utf-8")), plan, span)
+    except (OSError, ValueError):
+        found = None
     if found is None:
-        stages = _stages(pack)
-        rules = _definition(pack, stages)
-        found = stages, json.dumps(rules, ensure_ascii=False), frozenset(_keys(rules))
+        found = _Made.of(_Ruleset(pack, plan, span))
         _keep_ruleset(record, found)
     return found
 
 
-def _ruleset_key(pack: Pack) -> str:
-    """The key of a pack's ruleset: the pack's digest and, in case a pack built in code
-    reuses a digest, every rule's id, stratum, condition text and dates, in order."""
-    digest = hashlib.sha256(f"{_RULESET_FORMAT}|{pack.digest}|{code_key()}|{sys.version}"
-                            .encode())
+def _ruleset_key(pack: Pack, span: Span) -> str:
+    """The key of a span's ruleset: the pack's digest, the span's days and, in case a pack
+    built in code reuses a digest, every rule's id, stratum, condition text and dates, in
+    order."""
+    digest = hashlib.sha256(f"{_RULESET_FORMAT}|{pack.digest}|{code_key()}|{sys.version}|"
+                            f"{span.first}|{span.last}".encode())
     for r in pack.rules:
         digest.update(f"\0{r.id}|{r.stratum}|{r.valid_from}|{r.valid_until}|{r.when}"
                       .encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
 
 
-def _kept_ruleset(record: Path, pack: Pack) -> Ruleset | None:
-    """The ruleset kept in ``record``, or None: none kept, or one that does not cut exactly
-    this pack's rules into stages (damaged), which is then worked out afresh."""
-    try:
-        kept = json.loads(record.read_text(encoding="utf-8"))
-        by_id = pack.by_id
-        stages = [tuple(by_id[rule] for rule in ids) for ids in kept["stages"]]
-        definition, keys = kept["definition"], frozenset(kept["keys"])
-    except (OSError, ValueError, LookupError, TypeError):
-        return None
-    if [r.id for s in stages for r in s] != [r.id for layer in pack.layers for r in layer] \
-            or not isinstance(definition, str) or not all(isinstance(k, str) for k in keys):
-        return None
-    return stages, definition, keys
-
-
-def _keep_ruleset(record: Path, ruleset: Ruleset) -> None:
+def _keep_ruleset(record: Path, made: _Made) -> None:
     """Keep a ruleset (best effort, only where the cache folder is writable), and at most
     ``MAX_KEPT_RULESETS`` of them: packs written by advisers come and go."""
     if not os.access(CACHE_DIR if CACHE_DIR.is_dir() else CACHE_DIR.parent, os.W_OK):
         return
-    stages, definition, keys = ruleset
-    data = {"stages": [[r.id for r in s] for s in stages], "keys": sorted(keys),
-            "definition": definition}
     with contextlib.suppress(OSError):
         CACHE_DIR.mkdir(exist_ok=True)
-        write_atomically(record, json.dumps(data).encode())
+        write_atomically(record, json.dumps(made.data()).encode())
         kept = sorted(CACHE_DIR.glob("ruleset-*.json"), key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-MAX_KEPT_RULESETS]:
             old.unlink(missing_ok=True)
-
-
-def _probe_facts(stages: Sequence[tuple[Rule, ...]]) -> Iterator[str]:
-    """Facts that walk every node of every stage's network: on the last start date of the
-    stage every ``as_of >=`` test holds, and on each end date its ``as_of <=`` tests hold
-    (with every start test up to that day)."""
-    for stage, members in enumerate(stages):
-        days = {max(r.valid_from for r in members).toordinal()}
-        days |= {r.valid_until.toordinal() for r in members if r.valid_until is not None}
-        for day in sorted(days):
-            yield f'{{"sid": "probe{stage}_{day}", "stage": {stage}, "as_of": {day}}}'
 
 
 def _probe_record(definition: str) -> Path:
@@ -531,8 +678,9 @@ def _probe_record(definition: str) -> Path:
 
 def _probed_before(definition: str, seconds: float) -> bool:
     """Whether a process that could write formselect's cache saw this ruleset's probe finish
-    well within the current time limit. The probe asserts every stage on every validity
-    date and costs about 0.1 s for the built-in pack, most of a cold start."""
+    well within the current time limit. The probe asserts every stage of the ruleset on the
+    dates its validity tests name, and costs about 15 ms for a span of the built-in pack,
+    most of its compiling."""
     if seconds <= 0:
         return True  # no watchdog: nothing to probe
     try:
@@ -556,7 +704,7 @@ def _remember_probed(definition: str, seconds: float, taken: float) -> None:
         write_atomically(record, f"{taken:.6f}".encode())
 
 
-MAX_COMPILED = 16  # rulesets kept in the engine (about 6 MB each for the built-in pack)
+MAX_COMPILED = 16  # rulesets kept in the engine (2-4 MB each for the built-in pack's spans)
 MAX_REFUSED = 256  # refusals remembered
 
 
@@ -565,9 +713,11 @@ class _Driver:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._compiled: dict[str, _Compiled] = {}
-        # the engine keeps part of every ruleset it refuses: refuse a pack once, then remember
-        self._refused: dict[str, str] = {}
+        self._plans: dict[str, _Plan] = {}  # by pack digest, the least recently used first
+        self._compiled: dict[tuple[str, int], _Compiled] = {}  # by (digest, span's first day)
+        # the engine keeps part of every ruleset it refuses: refuse a ruleset once, then
+        # remember
+        self._refused: dict[tuple[str, int], str] = {}
         self._sids = itertools.count()
         self.live: set[str] = set()  # sids whose state the engine still holds (normally none)
 
@@ -575,54 +725,77 @@ class _Driver:
         """A forked child must not inherit a lock held by another thread."""
         self._lock = threading.RLock()
 
-    def compiled(self, pack: Pack) -> _Compiled:
-        """The pack's ruleset, created in the engine on first use (called under the lock).
-        At most ``MAX_COMPILED`` stay in the engine, the least recently used deleted first:
-        each holds megabytes of the engine's memory."""
-        found = self._compiled.pop(pack.digest, None)
-        if found is not None:
-            self._compiled[pack.digest] = found  # now the most recently used
-            return found
-        if pack.digest in self._refused:
-            raise EngineError(self._refused[pack.digest])
+    def plan(self, pack: Pack) -> _Plan:
+        """The pack's plan (called under the lock), kept while rulesets may use it."""
+        found = self._plans.pop(pack.digest, None)
+        if found is None:
+            found = _Plan(pack)
+        self._plans[pack.digest] = found  # now the most recently used
+        while len(self._plans) > MAX_COMPILED:
+            self._plans.pop(next(iter(self._plans)))
+        return found
+
+    def compiled(self, pack: Pack, day: int) -> _Compiled | None:
+        """The ruleset of the span holding ``day`` (a day number), created in the engine on
+        first use (called under the lock); None when no rule is in force that day. At most
+        ``MAX_COMPILED`` stay in the engine, the least recently used deleted first: each
+        holds megabytes of the engine's memory."""
         if _ENGINE is None:
             raise EngineError(f"the durable engine is not available: {UNAVAILABLE_REASON}; "
                               "use backend='compiled' (the default where durable_rules "
                               "does not import)")
-        stages, definition, keys = _ruleset(pack)
+        plan = self.plan(pack)
+        span = plan.spans.at(day)
+        if span is None:
+            return None
+        key = (pack.digest, span.first)
+        found = self._compiled.pop(key, None)
+        if found is not None:
+            self._compiled[key] = found  # now the most recently used
+            return found
+        if key in self._refused:
+            raise EngineError(self._refused[key])
+        made = _ruleset(pack, plan, span)
         engine = _ENGINE
-        name = f"formselect_{pack.digest}"
+        name = f"formselect_{pack.digest}_{span.first}"
+        text = made.definition
         seconds = watchdog_seconds()
         started = time.monotonic()
-        if not _probed_before(definition, seconds) and not probe(
-                lambda: engine.create_ruleset(name, definition), engine.assert_fact,
-                _probe_facts(stages), seconds):
-            message = (f"the engine did not finish with rule pack {pack.name!r} within "
-                       f"{seconds:g} s (a pack it cannot run; the watchdog stopped it)")
-            self._refuse(pack.digest, message)
+        if not _probed_before(text, seconds) and not probe(
+                lambda: engine.create_ruleset(name, text), engine.assert_fact,
+                made.probe_facts, seconds):
+            message = (f"the engine did not finish with rule pack {pack.name!r} "
+                       f"({_describe(span)}) within {seconds:g} s (a pack it cannot run; "
+                       "the watchdog stopped it)")
+            self._refuse(key, message)
             raise EngineError(message)
-        _remember_probed(definition, seconds, time.monotonic() - started)
+        _remember_probed(text, seconds, time.monotonic() - started)
         try:
-            handle = _ENGINE.create_ruleset(name, definition)
+            handle = engine.create_ruleset(name, text)
         except Exception as exc:  # the engine raises its own error type with a C error code
-            message = f"the engine rejected rule pack {pack.name!r}: {exc}"
-            self._refuse(pack.digest, message)
+            message = (f"the engine rejected rule pack {pack.name!r} ({_describe(span)}): "
+                       f"{exc}")
+            self._refuse(key, message)
             raise EngineError(message) from exc
         while len(self._compiled) >= MAX_COMPILED:
             oldest = self._compiled.pop(next(iter(self._compiled)))
             with contextlib.suppress(Exception):  # the engine's own error type
-                _ENGINE.delete_ruleset(oldest.handle)
-        found = self._compiled[pack.digest] = _Compiled(pack, handle, stages, keys)
+                engine.delete_ruleset(oldest.handle)
+        found = self._compiled[key] = _Compiled(plan, made, handle)
         return found
 
-    def _refuse(self, digest: str, message: str) -> None:
+    def _refuse(self, key: tuple[str, int], message: str) -> None:
         if len(self._refused) >= MAX_REFUSED:
             self._refused.pop(next(iter(self._refused)))
-        self._refused[digest] = message
+        self._refused[key] = message
 
     def run(self, pack: Pack, message: Mapping[str, object]) -> list[str]:
+        day = message.get("as_of")
         with self._lock:
-            compiled = self.compiled(pack)
+            # without a date no rule is in force (as the evaluators read it)
+            compiled = self.compiled(pack, day) if isinstance(day, int) else None
+            if compiled is None:
+                return []
             sid = f"c{next(self._sids)}"
             self.live.add(sid)
             try:
@@ -648,8 +821,9 @@ class _Driver:
             f'{{"sid": "{sid}", "stage": '
         derived = ""
         derived_keys: set[str] = set()
-        fired: list[str] = []
-        stage_start = 0
+        fired: list[str] = []  # engine rules, in firing order
+        members = compiled.members
+        stratum_start = 0
         state = self._assert(compiled, head + "0}")
         got = engine.start_action_for_state(handle, state)
         action = got[1] if got else None
@@ -658,21 +832,22 @@ class _Driver:
             if name[0] == "~":
                 stage = int(name[1:])
                 if stage < compiled.last:
-                    new = fired[stage_start:]
-                    new.sort(key=compiled.order.__getitem__)
-                    stage_start = len(fired)
-                    for rule in new:
-                        for key, value in compiled.derive.get(rule, ()):
-                            # a fact derived in a lower stratum keeps its value
-                            if key not in derived_keys:
-                                derived_keys.add(key)
-                                derived += f', "{key}": {value}'
+                    if stage in compiled.stratum_ends:  # the stratum's facts, lowest id first
+                        new = [p for rule in fired[stratum_start:] for p in members[rule]]
+                        new.sort(key=compiled.order.__getitem__)
+                        stratum_start = len(fired)
+                        for position in new:
+                            for key, value in compiled.derive.get(position, ()):
+                                # a fact derived in a lower stratum keeps its value
+                                if key not in derived_keys:
+                                    derived_keys.add(key)
+                                    derived += f', "{key}": {value}'
                     self._assert(compiled, f"{head}{stage + 1}{derived}}}")
             else:
                 fired.append(name)
             action = engine.complete_and_start_action(handle, state)
         ids = compiled.ids
-        return [ids[int(name[1:])] for name in fired]
+        return [ids[p] for rule in fired for p in members[rule]]
 
     def _assert(self, compiled: _Compiled, fact: str) -> int:
         code, state = _ENGINE.assert_fact(compiled.handle, fact)
@@ -697,9 +872,9 @@ def run(pack: Pack, message: Mapping[str, object]) -> list[str]:
 
 
 # durable_rules' compiler loops forever when more than about 512 distinct tests hang from one
-# node of its network; formselect's rules branch from a node per (stratum, validity), so a
-# pack keeps each such group well below that. And 256 rules with one identical pattern fail
-# with error 108. Both are rejected here, before the engine ever sees them.
+# node of its network, and 256 rules with one identical pattern fail with error 108. These
+# coarse guards, checked as rules are read, are kept from before the exact count of
+# capacity_problems and before rules with one pattern became one engine rule.
 MAX_RULES_PER_NODE = 400
 MAX_IDENTICAL_PATTERNS = 200
 

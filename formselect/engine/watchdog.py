@@ -2,10 +2,11 @@
 
 The engine's C code cannot be interrupted (Ctrl-C waits for it, a thread cannot stop it), and
 some networks make it loop for ever (issue 16, D1). The loader refuses every pack known to do
-that; as a second guard, a pack new to this process is first compiled and walked by facts of
-every stage and validity date in a forked child, under a time limit. A child that does not
-finish is killed and the pack is refused with an :class:`EngineError`; one that finishes
-shows that the engine completes on this pack, and the real work runs here.
+that; as a second guard, a ruleset new to this process (one per validity span of a pack) is
+first compiled and walked by facts of every stage and validity date in a forked child, under
+a time limit. A child that does not finish is killed and the ruleset is refused with an
+:class:`EngineError`; one that finishes shows that the engine completes on it, and the real
+work runs here.
 
 The limit is ``FORMSELECT_ENGINE_WATCHDOG`` seconds (default 120; 0 turns the watchdog off).
 Without ``os.fork`` (Windows) there is no child and no watchdog.

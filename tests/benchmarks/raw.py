@@ -1,10 +1,12 @@
 """The "raw engine": the pack's rules hand-compiled straight into durable_rules.
 
-The ceiling that formselect's engine path is compared with. The same patterns (taken from
-formselect's own compiler, ``formselect.engine.durable``), the same validity tests, the same
-staged chaining (one advance rule per stage re-asserting the fact with ``stage + 1``),
-one ``assert_fact`` and one ``delete_state`` per case, on a private ``durable.engine.Host``
-subclass whose timer threads are never started.
+The ceiling that formselect's engine path is compared with: the whole pack in one ruleset,
+as formselect's adapter gave it to the engine before it held one ruleset per validity span.
+The same compiled conditions (formselect's own compiler, ``formselect.engine.durable``),
+each rule's validity tested in its pattern, strata cut into stages by the adapter's bound on
+the engine's stack, the same staged chaining (one advance rule per stage re-asserting the
+fact with ``stage + 1``), one ``assert_fact`` and one ``delete_state`` per case, on a
+private ``durable.engine.Host`` subclass whose timer threads are never started.
 
 What it leaves out is everything formselect adds around the engine: no fact view or message
 building (the message is built once, before timing), no per-sid record, no lock, no error
@@ -51,26 +53,27 @@ def _noop(closure: Any) -> None:
 
 
 def _patterns(pack: Pack) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    """Rule id -> (priority, durable pattern): formselect's own compiled patterns when its
-    adapter still builds them the same way, else the same construction done here."""
-    try:
-        definition = _durable._definition(pack)
-        # the adapter keys each rule by its position in the pack: r0, r1, ...
-        found = {pack.rules[int(k[1:])].id: (int(v.get("pri", 1)), v["all"])
-                 for k, v in definition.items() if k.startswith("r")}
-        if len(found) == len(pack.rules):
-            return found
-    except Exception:  # a changed private API: build them here
-        pass
+    """Rule id -> (priority, durable pattern): the whole pack in one ruleset, each rule's
+    validity tested in its pattern (as formselect's adapter gave the engine before it held
+    one ruleset per validity span), each stratum cut into stages by the adapter's exact
+    bound on the engine's stack."""
     patterns: dict[str, tuple[int, list[dict[str, Any]]]] = {}
-    for rule in pack.rules:
-        pattern: list[dict[str, Any]] = [{"stage": rule.stratum},
-                                         {"$gte": {"as_of": rule.valid_from.toordinal()}}]
-        if rule.valid_until is not None:
-            pattern.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
-        condition = compile_condition(rule.condition)
-        pattern += condition["$and"] if set(condition) == {"$and"} else [condition]
-        patterns[rule.id] = (1, [{"m": {"$and": pattern}}])
+    stage = -1
+    for layer in pack.layers:
+        network = None
+        for rule in layer:
+            parts: list[dict[str, Any]] = [{"$gte": {"as_of": rule.valid_from.toordinal()}}]
+            if rule.valid_until is not None:
+                parts.append({"$lte": {"as_of": rule.valid_until.toordinal()}})
+            condition = compile_condition(rule.condition)
+            parts += condition["$and"] if set(condition) == {"$and"} else [condition]
+            if network is not None:
+                network.add({"$and": [{"stage": stage}, *parts]})
+            if network is None or network.bound > _durable.STACK_BUDGET:
+                stage += 1  # the stage ends before this rule
+                network = _durable._Network()
+                network.add({"$and": [{"stage": stage}, *parts]})
+            patterns[rule.id] = (1, [{"m": {"$and": [{"stage": stage}, *parts]}}])
     return patterns
 
 

@@ -47,13 +47,17 @@ def test_shared_tests_are_counted_once() -> None:
 
 
 def test_the_built_in_pack_needs_few_stages(builtin_pack: Pack) -> None:
-    """Every stage of the built-in pack fits the budget, and the strata are cut only where
-    the bound requires: far fewer stages than a sum over the rules would make."""
-    stages = durable._stages(builtin_pack)
-    for members in stages:
-        network = durable._Network()
-        for rule in members:
-            network.add(durable._rule(rule, 0)["all"][0]["m"])
-        assert network.bound <= durable.STACK_BUDGET
+    """Every stage of every span's ruleset of the built-in pack fits the budget, and the
+    strata are cut only where the bound requires: far fewer stages than a sum over the
+    rules would make."""
+    plan = durable._Plan(builtin_pack)
+    for span in plan.spans.spans:
+        ruleset = durable._Ruleset(builtin_pack, plan, span)
+        for stage, indexes in enumerate(ruleset.stages):
+            network = durable._Network()
+            for index in indexes:
+                network.add(ruleset.pattern(index, stage))
+            assert network.bound <= durable.STACK_BUDGET
 
-    assert builtin_pack.strata <= len(stages) <= 2 * builtin_pack.strata
+        strata = len({builtin_pack.rules[p].stratum for p in span.rules})
+        assert strata <= len(ruleset.stages) <= 2 * strata

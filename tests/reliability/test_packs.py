@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from formselect.case.vocabulary import case_facts
 from tests.conftest import requires_durable
 from tests.reliability.cli_helpers import (
     assert_clean_errors,
@@ -55,6 +56,22 @@ def dated_pack(folder: Path, rules: int) -> Path:
                    valid_from=(start + dt.timedelta(days=i)).isoformat())
               for i in range(rules)]
     return write_pack(folder, bodies, forms=("alpha",))
+
+
+def held_pack(folder: Path, rules: int) -> Path:
+    """``rules`` rules with distinct conditions, all in force together from their last
+    start date: (parent body, nation, staff count) equalities, which the engine holds in one
+    stage with few tests under any node, 400 rules starting on each date."""
+    facts = case_facts()
+    bodies = facts["service.parent_body"].values
+    nations = facts["service.jurisdiction"].values
+    start = dt.date(2000, 1, 1)
+    conditions = [f'service.parent_body == "{b}" and service.jurisdiction == "{n}" and '
+                  f"service.staff_count == {k}"
+                  for k in range(rules) for b in bodies for n in nations][:rules]
+    return write_pack(folder, [rule(f"H{i}", when, "favour = { alpha = 1 }",
+                                    valid_from=(start + dt.timedelta(days=i // 400)).isoformat())
+                               for i, when in enumerate(conditions)], forms=("alpha",))
 
 
 def check_refuses(pack: Path, tmp_path: Path) -> str:
@@ -97,7 +114,18 @@ class TestEngineLimits:
 
     @pytest.mark.slow  # a long run: in the full suite (CI)
     def test_rules_the_engine_adds_are_counted(self, tmp_path: Path) -> None:
-        check_refuses(dated_pack(tmp_path / "p", 4000), tmp_path)
+        # 4,000 distinct conditions in force together, and the stage rule the engine adds
+        stderr = check_refuses(held_pack(tmp_path / "p", 4000), tmp_path)
+        assert "too many rules in force together for the engine" in stderr
+
+    @pytest.mark.slow  # a long run: in the full suite (CI)
+    def test_rules_of_one_condition_are_held_once(self, tmp_path: Path) -> None:
+        # 4,000 rules of one condition on 4,000 dates: the engine's rulesets hold each
+        # span's rules that share their dates' tests as one rule, and the pack runs
+        pack = dated_pack(tmp_path / "p", 4000)
+        done = formselect("rules", "check", "--replace-rules", pack, cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr
+        advise_finishes(pack, tmp_path)
 
     @pytest.mark.parametrize("size", [300, 1000])
     def test_accepted_packs_near_the_limits_run(self, tmp_path: Path, size: int) -> None:
