@@ -24,96 +24,114 @@ from .advice import (
     Status,
 )
 from .case.vocabulary import case_facts
-from .pack.model import Pack, Rule, Severity
+from .pack.model import Rule
+from .pack_index import PackIndex
 
-__all__ = ["assess_certainty", "assess_confidence", "route_conditions", "separating_question",
-           "unknown_case_facts", "unknown_rules"]
-
-
-_READS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+__all__ = ["Unknowns", "assess_certainty", "assess_confidence", "route_conditions",
+           "separating_question"]
 
 
-def _reads(pack: Pack) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Each rule's comparisons as (fact, view key), by rule id (kept for the last few packs)."""
-    found = _READS.get(pack.digest)
-    if found is None:
-        if len(_READS) >= 8:
-            _READS.clear()
-        found = _READS[pack.digest] = {
-            rule_id: tuple((atom.fact, key) for atom, key in zip(condition.atoms,
-                                                                 condition.keys, strict=True))
-            for rule_id, condition in pack.compiled.items()}
-    return found
+# enumeration members are read once per loop, not per item: on Python 3.11 reading a member
+# costs about ten times reading a name
+_UNKNOWN = Outcome.UNKNOWN
 
 
-def unknown_rules(pack: Pack, outcomes: Mapping[str, Outcome]) -> list[Rule]:
-    """The rules whose outcome is unknown (unknown facts decide them), in pack order."""
-    return [pack.rule(r) for r, o in outcomes.items() if o is Outcome.UNKNOWN]
+class Unknowns:
+    """The rules one case leaves unknown (unknown facts decide them), and the unknown case
+    facts behind any of them. ``outcomes``: each rule's outcome, in pack order; ``view``:
+    the facts known."""
+
+    __slots__ = ("_case_reads", "_cpv_reads", "_derived", "_derived_reads", "_facts", "_index",
+                 "_outcomes", "_view")
+
+    def __init__(self, index: PackIndex, outcomes: Sequence[Outcome],
+                 view: Mapping[str, object]) -> None:
+        self._index = index
+        self._outcomes = outcomes
+        self._view = view
+        self._facts: dict[int, frozenset[str]] = {}  # each rule's, worked out once
+        self._derived: dict[str, frozenset[str]] = {}  # each derived fact's, likewise
+        self._case_reads, self._cpv_reads, self._derived_reads = index.reads
+
+    def among(self, positions: Iterable[int]) -> list[Rule]:
+        """The unknown rules among some rules (given by position, ascending), in pack
+        order."""
+        outcomes, rules, unknown = self._outcomes, self._index.rules, _UNKNOWN
+        return [rules[i] for i in positions if outcomes[i] is unknown]
+
+    def case_facts(self, rules: Iterable[Rule]) -> tuple[str, ...]:
+        """Unknown case facts behind some rules, following unknown derived facts to the
+        rules that would derive them."""
+        position = self._index.position
+        found: set[str] = set()
+        for rule in rules:
+            found |= self._facts_of(position[rule.id])
+        return tuple(sorted(found))
+
+    def _facts_of(self, i: int) -> frozenset[str]:
+        # the facts behind a set of rules are the union of those behind each, and a rule's
+        # are its own unknown case facts and those behind the unknown rules that would
+        # derive the unknown facts it reads (derivations form no cycle: the loader refuses
+        # one)
+        found = self._facts.get(i)
+        if found is not None:
+            return found
+        view = self._view
+        facts = {fact for fact, key in self._case_reads[i] if key not in view}
+        for key, cpv in self._cpv_reads[i]:  # given by the view from the case's codes
+            day = view.get("as_of")
+            if key not in view and "service.cpv_codes" not in view \
+                    and isinstance(day, dt.date) and cpv.in_force(day):
+                facts.add("service.cpv_codes")
+        for key, derivers in self._derived_reads[i]:
+            if key not in view:
+                facts |= self._behind(key, derivers)
+        found = self._facts[i] = frozenset(facts)
+        return found
+
+    def _behind(self, fact: str, derivers: tuple[int, ...]) -> frozenset[str]:
+        """The unknown case facts behind an unknown derived fact: those of the unknown rules
+        that would derive it (``derivers``, by position)."""
+        found = self._derived.get(fact)
+        if found is None:
+            outcomes, unknown = self._outcomes, _UNKNOWN
+            found = self._derived[fact] = frozenset().union(
+                *(self._facts_of(j) for j in derivers if outcomes[j] is unknown))
+        return found
 
 
-def unknown_case_facts(rule_ids: Iterable[str], outcomes: Mapping[str, Outcome],
-                       view: Mapping[str, object], pack: Pack) -> tuple[str, ...]:
-    """Unknown case facts behind some rules, following unknown derived facts to the rules
-    that would derive them. ``outcomes``: each rule's outcome; ``view``: the facts known."""
-    derivers = pack.derivers
-    reads = _reads(pack)
-    found: dict[str, None] = {}
-    seen: set[str] = set()
-    pending = list(rule_ids)
-    while pending:
-        rule_id = pending.pop()
-        if rule_id in seen or rule_id not in outcomes:
-            continue
-        seen.add(rule_id)
-        for fact, key in reads[rule_id]:
-            if key in view:  # a known value
-                continue
-            if "." in fact:
-                found[fact] = None
-            elif fact in pack.cpv_facts:  # given by the view from the case's codes
-                cpv = pack.cpv_by_fact[fact]
-                day = view.get("as_of")
-                if "service.cpv_codes" not in view and isinstance(day, dt.date) \
-                        and cpv.in_force(day):
-                    found["service.cpv_codes"] = None
-            else:
-                pending += [r.id for r in derivers.get(fact, [])
-                            if outcomes.get(r.id) is Outcome.UNKNOWN]
-    return tuple(sorted(found))
-
-
-def assess_certainty(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[str, object],
-                     result: Standing) -> Certainty:
-    """Split the conclusions into settled ones and open ones (with the facts that decide).
-    ``outcomes``: each rule's outcome, in pack order; ``view``: the facts known."""
-    unknown = unknown_rules(pack, outcomes)
+def assess_certainty(index: PackIndex, unknowns: Unknowns, result: Standing) -> Certainty:
+    """Split the conclusions into settled ones and open ones (with the facts that
+    decide)."""
     settled: list[str] = []
     open_points: list[OpenPoint] = []
+    excluders, favourers = index.excluders, index.favourers
 
     def point(subject: str, question: str, rules: list[Rule]) -> None:
-        ids = tuple(sorted(r.id for r in rules))
-        open_points.append(OpenPoint(subject, question, ids,
-                                     unknown_case_facts(ids, outcomes, view, pack)))
+        open_points.append(OpenPoint(subject, question, tuple(sorted(r.id for r in rules)),
+                                     unknowns.case_facts(rules)))
 
+    excluded = FormStatus.EXCLUDED  # members read once (see _UNKNOWN)
     for option in result.ranking:
-        if option.status is FormStatus.EXCLUDED:
+        if option.status is excluded:
             settled.append(f"{option.name} is ruled out ({', '.join(option.excluded_by)}).")
             continue
-        could_exclude = [r for r in unknown if option.id in r.exclude]
+        could_exclude = unknowns.among(excluders[option.id])
         if could_exclude:
             point(option.id, f"{option.name} could still be ruled out.", could_exclude)
 
-    leaders = [o for o in result.ranking if o.status in (FormStatus.RECOMMENDED,
-                                                         FormStatus.TIED)]
+    recommended, tied = FormStatus.RECOMMENDED, FormStatus.TIED
+    leaders = [o for o in result.ranking if o.status is recommended or o.status is tied]
     top = leaders[0].score if leaders else 0
     threats: list[Rule] = []
     for option in result.ranking:
-        if option.status is FormStatus.EXCLUDED:
+        if option.status is excluded:
             continue
-        lifts = [r for r in unknown if option.id in r.favour]
         if option in leaders:
-            threats += [r for r in unknown if option.id in r.exclude]
-        elif lifts and option.score + sum(r.favour[option.id] for r in lifts) >= top:
+            threats += unknowns.among(excluders[option.id])
+            continue
+        lifts = unknowns.among(favourers[option.id])
+        if lifts and option.score + sum(r.favour[option.id] for r in lifts) >= top:
             threats += lifts
     if leaders and not threats:
         what = leaders[0].name if len(leaders) == 1 else "the tie"
@@ -121,42 +139,42 @@ def assess_certainty(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[
     elif threats:
         point("recommendation", "The recommended form could change.", threats)
 
+    not_available, undetermined = RouteStatus.NOT_AVAILABLE, RouteStatus.UNDETERMINED
     for route in result.procurement.routes:
-        if route.status is RouteStatus.NOT_AVAILABLE:
+        if route.status is not_available:
             settled.append(f"{route.name} is not available ({', '.join(route.excluded_by)}).")
             continue
-        changers = [r for r in unknown if route.id in r.exclude or
-                    (route.status is RouteStatus.UNDETERMINED and route.id in r.favour) or
-                    (r.risk is not None and route.id in r.risk.applies_to
-                     and r.risk.severity.rank >= Severity.MEDIUM.rank)]
+        # rules that could rule the route out, flag a serious risk for it, or (while it is
+        # undetermined) make it available
+        could = index.route_changers[route.id]
+        changers = unknowns.among(could[1] if route.status is undetermined else could[0])
         if changers:
             point(route.id, f"Whether {route.name} is available could change.", changers)
-        elif route.status is not RouteStatus.UNDETERMINED:
+        elif route.status is not undetermined:
             settled.append(f"{route.name} is {route.status.value.replace('_', ' ')}.")
     recommendation_settled = not any(p.subject == "recommendation" for p in open_points)
     return Certainty(recommendation_settled, tuple(settled), tuple(open_points))
 
 
-
-def _threats(pack: Pack, outcomes: Mapping[str, Outcome], result: Standing) -> list[Rule]:
+def _threats(index: PackIndex, unknowns: Unknowns, result: Standing) -> list[Rule]:
     """Unknown rules that could dislodge the recommended form: by ruling it out, or by
     lifting another viable form to its score (a level score goes to the prior, so level
     counts as a threat)."""
-    unknown = unknown_rules(pack, outcomes)
     leader = next((o for o in result.ranking if o.id == result.recommended), None)
     if leader is None:
         return []
-    threats = [r for r in unknown if leader.id in r.exclude]
+    threats = unknowns.among(index.excluders[leader.id])
     for option in result.ranking:
         if option.status is FormStatus.EXCLUDED or option.id == leader.id:
             continue
-        lifts = [r for r in unknown if option.id in r.favour and leader.id not in r.favour]
+        lifts = [r for r in unknowns.among(index.favourers[option.id])
+                 if leader.id not in r.favour]
         if lifts and option.score + sum(r.favour[option.id] for r in lifts) >= leader.score:
             threats += lifts
     return list({r.id: r for r in threats}.values())
 
 
-def assess_confidence(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[str, object],
+def assess_confidence(index: PackIndex, unknowns: Unknowns,
                       result: Standing) -> Confidence | None:
     """How firm the recommended form is: the margin over the runner-up and the unknown facts
     that could overturn it. High: ahead by 3 points or more (a strong reason) and no unknown
@@ -169,8 +187,7 @@ def assess_confidence(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping
     leader = viable[0]
     runner = viable[1] if len(viable) > 1 else None
     margin = leader.score - runner.score if runner else leader.score
-    facts = unknown_case_facts([r.id for r in _threats(pack, outcomes, result)], outcomes,
-                               view, pack)
+    facts = unknowns.case_facts(_threats(index, unknowns, result))
     if result.status is Status.TIE or (margin <= 1 and facts):
         level = "low"
     elif margin >= 3 and not facts:
@@ -190,20 +207,22 @@ def assess_confidence(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping
                       f"{level.capitalize()}: {lead}; {could}.")
 
 
-def separating_question(pack: Pack, outcomes: Mapping[str, Outcome],
-                        view: Mapping[str, object],
+def separating_question(index: PackIndex, unknowns: Unknowns,
                         forms: Sequence[str]) -> SeparatingQuestion | None:
     """The unknown case fact that best tells some forms apart: the one read by most unknown
     rules that would weigh those forms differently (ties: the fact that comes first in the
     vocabulary, so the answer never depends on form names)."""
     wanted = set(forms)
     by_fact: dict[str, list[str]] = {}
-    for rule in unknown_rules(pack, outcomes):
+    # a rule that neither favours nor excludes any of the forms weighs them all alike
+    naming = sorted({i for f in wanted for i in (*index.favourers.get(f, ()),
+                                                 *index.excluders.get(f, ()))})
+    for rule in unknowns.among(naming):
         weights = {f: rule.favour.get(f, 0) for f in wanted}
         excludes = wanted & set(rule.exclude)
         if len(set(weights.values())) < 2 and excludes in (set(), wanted):
             continue
-        for fact in unknown_case_facts([rule.id], outcomes, view, pack):
+        for fact in unknowns.case_facts([rule]):
             by_fact.setdefault(fact, []).append(rule.id)
     if not by_fact:
         return None
@@ -215,7 +234,7 @@ def separating_question(pack: Pack, outcomes: Mapping[str, Outcome],
     return SeparatingQuestion(fact, question, tuple(sorted(by_fact[fact])))
 
 
-def route_conditions(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[str, object],
+def route_conditions(index: PackIndex, unknowns: Unknowns,
                      procurement: ProcurementAdvice) -> tuple[RouteCondition, ...]:
     """Each route less burdensome than the recommended one that the rules left undetermined
     only because facts are unknown: "<route> if <rule> applies; otherwise <recommended>".
@@ -223,17 +242,16 @@ def route_conditions(pack: Pack, outcomes: Mapping[str, Outcome], view: Mapping[
     recommended = (procurement.route(procurement.recommended_route)
                    if procurement.recommended_route else None)
     ceiling = (recommended.burden or 99) if recommended else 99
-    unknown = unknown_rules(pack, outcomes)
     found = []
     for route in sorted(procurement.routes, key=lambda r: (r.burden or 99, r.id)):
         if route.status is not RouteStatus.UNDETERMINED or not route.compatible \
                 or (route.burden or 99) >= ceiling:
             continue
-        openers = [r for r in unknown if route.id in r.favour]
+        openers = unknowns.among(index.favourers[route.id])
         if not openers:
             continue
-        closers = [r.id for r in unknown if route.id in r.exclude]
-        facts = unknown_case_facts([r.id for r in openers], outcomes, view, pack)
+        closers = [r.id for r in unknowns.among(index.excluders[route.id])]
+        facts = unknowns.case_facts(openers)
         otherwise = recommended.name if recommended else "no route is available yet"
         text = (f"{route.name} if {' or '.join(r.id for r in openers)} applies "
                 f"(it turns on {', '.join(facts) or 'derived facts'})"

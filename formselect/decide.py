@@ -33,6 +33,7 @@ from .case.io import json_value
 from .case.kinds import RESOLUTION, quantise
 from .case.model import Case
 from .certainty import (
+    Unknowns,
     assess_certainty,
     assess_confidence,
     route_conditions,
@@ -43,6 +44,7 @@ from .conditions.syntax import render_literal
 from .engine import Backend, Evaluation
 from .errors import EngineError
 from .pack.model import Option, Pack, Rule, Severity
+from .pack_index import PackIndex, RuleEffects, pack_index, severity_rank
 
 __all__ = ["Standing", "decide", "json_value", "preference_text", "standing"]
 
@@ -104,50 +106,34 @@ def _describe(rule: Rule, pack: Pack) -> str:
     return "; ".join(parts)
 
 
-_RULE_FACTS: dict[str, tuple[tuple[str, dt.date, dt.date | None,
-                                tuple[tuple[str, str], ...]], ...]] = {}
-
-
-def _rule_facts(pack: Pack) -> tuple[tuple[str, dt.date, dt.date | None,
-                                           tuple[tuple[str, str], ...]], ...]:
-    """Per rule, in pack order: its id, its validity, and the case facts its comparisons read
-    with their view keys (fixed per pack, kept for the last few packs)."""
-    found = _RULE_FACTS.get(pack.digest)
-    if found is None:
-        if len(_RULE_FACTS) >= 8:
-            _RULE_FACTS.clear()
-        compiled = pack.compiled
-        found = _RULE_FACTS[pack.digest] = tuple(
-            (rule.id, rule.valid_from, rule.valid_until,
-             tuple((atom.fact, key) for atom, key in zip(compiled[rule.id].atoms,
-                                                         compiled[rule.id].keys, strict=True)
-                   if "." in atom.fact))
-            for rule in pack.rules)
-    return found
-
-
-def _outcomes(pack: Pack, evaluation: Evaluation, as_of: dt.date) -> tuple[Outcome, ...]:
+def _outcomes(pack: Pack, index: PackIndex, evaluation: Evaluation,
+              as_of: dt.date) -> tuple[list[Outcome], list[int]]:
     """Each rule's outcome on the final fact view, in pack order, from the compiled
-    conditions (the steps that explain them are built later, on first access)."""
+    conditions (the steps that explain them are built later, on first access); and the
+    positions of the rules whose outcome is unknown."""
     program = pack.program
     current = quantised(evaluation.view)
-    fired = evaluation.fired
+    # each member read once: on Python 3.11 reading an enumeration's member costs ten times
+    # reading a local name, and these loops run over hundreds of rules
+    fired, not_met, unknown = Outcome.FIRED, Outcome.NOT_MET, Outcome.UNKNOWN
+    template, in_force = index.in_force_on(as_of)
+    outcomes = list(template)  # not in force, else unknown
+    for i in program.definitely_false(current, as_of):
+        outcomes[i] = not_met
+    position = index.position
+    not_in_force = Outcome.NOT_IN_FORCE
+    for rule_id in evaluation.fired:
+        i = position[rule_id]
+        if outcomes[i] is not not_in_force:
+            outcomes[i] = fired
     # the compiled engine fired exactly the rules that hold; any other engine is checked
-    holds = set() if evaluation.engine == Backend.COMPILED else {
-        i for stratum in program.strata for i in stratum(current, as_of)}
-    false = set(program.definitely_false(current))
-    outcomes = []
-    for i, (rule_id, valid_from, valid_until, _) in enumerate(_rule_facts(pack)):
-        if as_of < valid_from or (valid_until is not None and valid_until < as_of):
-            outcomes.append(Outcome.NOT_IN_FORCE)
-        elif rule_id in fired:
-            outcomes.append(Outcome.FIRED)
-        elif i in holds:  # the engine and the evaluators must never disagree
-            raise EngineError(f"rule {rule_id!r}: the engine did not fire a rule whose "
-                              "condition holds; please report this with the case")
-        else:
-            outcomes.append(Outcome.NOT_MET if i in false else Outcome.UNKNOWN)
-    return tuple(outcomes)
+    if evaluation.engine != Backend.COMPILED:
+        for i in sorted(i for stratum in program.strata for i in stratum(current, as_of)):
+            if outcomes[i] is unknown or outcomes[i] is not_met:
+                # the engine and the evaluators must never disagree
+                raise EngineError(f"rule {index.ids[i]!r}: the engine did not fire a rule "
+                                  "whose condition holds; please report this with the case")
+    return outcomes, [i for i in in_force if outcomes[i] is unknown]
 
 
 def _shown(view: Mapping[str, object]) -> dict[str, object]:
@@ -168,57 +154,37 @@ def _as_compared(value: object) -> object:
     return f"{value!r}, compared to the thousandth as {compared}"
 
 
-def _tally(options: Sequence[Option], fired: Sequence[Rule]) -> dict[str, tuple[int, list[str],
-                                                                                 list[str]]]:
-    tally: dict[str, tuple[int, list[str], list[str]]] = {o.id: (0, [], []) for o in options}
-    for rule in fired:
-        for option, weight in rule.favour.items():
-            if option in tally:
-                score, favoured, excluded = tally[option]
-                tally[option] = (score + weight, [*favoured, rule.id], excluded)
-        for option in rule.exclude:
-            if option in tally:
-                tally[option][2].append(rule.id)
-    return tally
-
-
-def _because(pack: Pack, rule: Rule, form: Option) -> str:
-    """Which of the form's properties a preference matched (empty for a plain favour)."""
-    if not rule.prefer:
-        return ""
-    parts = []
-    for prop_id in rule.prefer:
-        prop = pack.property_named(prop_id)
-        value = form.properties.get(prop_id, "")
-        parts.append(f"{prop.name.lower() if prop else prop_id}: {value.replace('_', ' ')}")
-    return "; ".join(parts)
+_ROUTE_ORDER = {status: i for i, status in enumerate(RouteStatus)}
 
 
 def _rank_forms(pack: Pack, fired: Sequence[Rule], covered: bool = True
                 ) -> tuple[Status, tuple[OptionScore, ...], TieBreak | None]:
     """Score every form by the preferences (and favours) that fired; order the forms the
     facts leave level by the pack's prior, and say so."""
-    tally = _tally(pack.forms, fired)
-    points: dict[str, list[ScorePoint]] = {o.id: [] for o in pack.forms}
-    forms = {o.id: o for o in pack.forms}
+    index = pack_index(pack)
+    scores = dict.fromkeys(index.form_ids, 0)
+    favoured: dict[str, list[str]] = {o: [] for o in index.form_ids}
+    excluded: dict[str, list[str]] = {o: [] for o in index.form_ids}
+    points: dict[str, list[ScorePoint]] = {o: [] for o in index.form_ids}
     for rule in fired:
-        for option, weight in rule.favour.items():
-            if option in points:
-                points[option].append(ScorePoint(rule.id, weight,
-                                                 _because(pack, rule, forms[option])))
+        effects = index.effects_of(rule)
+        for option, weight, point in effects.form_points:
+            scores[option] += weight
+            favoured[option].append(rule.id)
+            points[option].append(point)
+        for option in effects.form_excludes:
+            excluded[option].append(rule.id)
     prior = pack.prior
-
-    def rank(option: Option) -> int | None:
-        return prior.rank(option.id) if prior else None
+    rank = index.prior_rank
 
     def order_key(option: Option) -> tuple[int, int, int, str]:
-        return (1 if tally[option.id][2] else 0, -tally[option.id][0],
-                rank(option) or 10**6, option.id)
+        return (1 if excluded[option.id] else 0, -scores[option.id],
+                rank[option.id] or 10**6, option.id)
 
-    ordered = sorted(pack.forms, key=order_key)
-    viable = [o for o in ordered if not tally[o.id][2]]
-    top = tally[viable[0].id][0] if viable else None
-    leaders = [o for o in viable if tally[o.id][0] == top]
+    ordered = sorted(index.forms, key=order_key)
+    viable = [o for o in ordered if not excluded[o.id]]
+    top = scores[viable[0].id] if viable else None
+    leaders = [o for o in viable if scores[o.id] == top]
     tie_break = None
     if not covered:
         status = Status.OUT_OF_COVERAGE
@@ -230,97 +196,116 @@ def _rank_forms(pack: Pack, fired: Sequence[Rule], covered: bool = True
         status = Status.TIE
         # the alphabet never decides: without a prior that separates the first two, the tie
         # stands and no form is recommended
-        separated = prior is not None and rank(leaders[0]) != rank(leaders[1])
+        separated = prior is not None and rank[leaders[0].id] != rank[leaders[1].id]
         tie_break = TieBreak(
             tuple(o.id for o in leaders), leaders[0].id if separated else None,
             "prior" if separated else "unbroken",
             f"{prior.title} ({prior.date.isoformat()})" if prior else "")
-
-    def form_status(option: Option) -> FormStatus:
-        if tally[option.id][2]:
-            return FormStatus.EXCLUDED
-        if status is Status.OUT_OF_COVERAGE:
-            return FormStatus.VIABLE
-        if option in leaders:
-            return FormStatus.RECOMMENDED if status is Status.RECOMMENDED else FormStatus.TIED
-        return FormStatus.VIABLE
-
-    ranking = tuple(OptionScore(o.id, o.name, tally[o.id][0], form_status(o),
-                                tuple(tally[o.id][1]), tuple(tally[o.id][2]),
-                                tuple(points[o.id]), rank(o)) for o in ordered)
+    # the status of a leader and of any other form not excluded (members read once: see
+    # _outcomes)
+    leading = {o.id for o in leaders}
+    lead = (FormStatus.VIABLE if status is Status.OUT_OF_COVERAGE else
+            FormStatus.RECOMMENDED if status is Status.RECOMMENDED else FormStatus.TIED)
+    viable_status, excluded_status = FormStatus.VIABLE, FormStatus.EXCLUDED
+    ranking = tuple(OptionScore(o.id, o.name, scores[o.id],
+                                excluded_status if excluded[o.id] else
+                                lead if o.id in leading else viable_status,
+                                tuple(favoured[o.id]), tuple(excluded[o.id]),
+                                tuple(points[o.id]), rank[o.id]) for o in ordered)
     return status, ranking, tie_break
 
 
-def _risks(fired: Sequence[Rule]) -> tuple[RiskItem, ...]:
-    items = [RiskItem(r.id, r.title, r.risk.severity, r.explanation, r.risk.mitigation,
-                      r.risk.applies_to, r.references, r.analysis, r.caveat)
-             for r in fired if r.risk is not None]
-    return tuple(sorted(items, key=lambda i: (-i.severity.rank, i.rule_id)))
+def _risks(fired: Sequence[RuleEffects]) -> tuple[RiskItem, ...]:
+    items = [e.risk for e in fired if e.risk is not None]
+    return tuple(sorted(items, key=lambda i: (-severity_rank(i.severity), i.rule_id)))
 
 
-def _steps(fired: Sequence[Rule]) -> tuple[StepItem, ...]:
-    items = [StepItem(r.id, r.step.text, r.step.order, r.step.applies_to, r.references)
-             for r in fired if r.step is not None]
+def _steps(fired: Sequence[RuleEffects]) -> tuple[StepItem, ...]:
+    items = [e.step for e in fired if e.step is not None]
     return tuple(sorted(items, key=lambda i: (i.order, i.rule_id)))
 
 
-def _routes(pack: Pack, fired: Sequence[Rule], form: str | None,
-            risks: Sequence[RiskItem], steps: Sequence[StepItem]) -> ProcurementAdvice:
-    tally = _tally(pack.routes, fired)
+def _routes(index: PackIndex, fired: Sequence[RuleEffects], form: str | None,
+            risks: Sequence[RiskItem], steps: Sequence[StepItem],
+            regime: str | None) -> ProcurementAdvice:
+    scores = dict.fromkeys(index.route_ids, 0)
+    favoured: dict[str, list[str]] = {o: [] for o in index.route_ids}
+    excluded: dict[str, list[str]] = {o: [] for o in index.route_ids}
+    for effects in fired:
+        rule_id = effects.rule.id
+        for option_id, weight in effects.route_favour:
+            scores[option_id] += weight
+            favoured[option_id].append(rule_id)
+        for option_id in effects.route_excludes:
+            excluded[option_id].append(rule_id)
+    # the risks and steps naming each route, in their order
+    named: dict[str, list[RiskItem]] = {o: [] for o in index.route_ids}
+    for risk in risks:
+        for option_id in set(risk.applies_to):
+            if option_id in named:
+                named[option_id].append(risk)
+    serving: dict[str, list[StepItem]] = {o: [] for o in index.route_ids}
+    for step in steps:
+        for option_id in set(step.applies_to):
+            if option_id in serving:
+                serving[option_id].append(step)
+    medium = severity_rank(Severity.MEDIUM)
+    # members read once (see _outcomes)
+    not_available, undetermined = RouteStatus.NOT_AVAILABLE, RouteStatus.UNDETERMINED
+    available, with_risk = RouteStatus.AVAILABLE, RouteStatus.AVAILABLE_WITH_RISK
     routes = []
-    for option in pack.routes:
-        score, favoured, excluded = tally[option.id]
-        named = [r for r in risks if option.id in r.applies_to]
-        serious = [r for r in named if r.severity.rank >= Severity.MEDIUM.rank]
-        if excluded:
-            status = RouteStatus.NOT_AVAILABLE
-        elif not favoured:
-            status = RouteStatus.UNDETERMINED
-        elif serious:
-            status = RouteStatus.AVAILABLE_WITH_RISK
+    worst: dict[str, int] = {}  # each route's most severe risk (-1: none)
+    for option in index.routes:
+        worst[option.id] = max((severity_rank(r.severity) for r in named[option.id]),
+                               default=-1)
+        if excluded[option.id]:
+            status = not_available
+        elif not favoured[option.id]:
+            status = undetermined
+        elif worst[option.id] >= medium:
+            status = with_risk
         else:
-            status = RouteStatus.AVAILABLE
+            status = available
         compatible = form is None or not option.forms or form in option.forms
         routes.append(RouteAdvice(
-            option.id, option.name, status, score, compatible, tuple(favoured),
-            tuple(excluded), tuple(r.rule_id for r in named),
-            tuple(s for s in steps if option.id in s.applies_to), option.burden))
+            option.id, option.name, status, scores[option.id], compatible,
+            tuple(favoured[option.id]), tuple(excluded[option.id]),
+            tuple(r.rule_id for r in named[option.id]), tuple(serving[option.id]),
+            option.burden))
 
-    def worst(route: RouteAdvice) -> int:
-        return max((r.severity.rank for r in risks if r.rule_id in route.risks), default=-1)
-
-    usable = [r for r in routes if r.status in (RouteStatus.AVAILABLE,
-                                                RouteStatus.AVAILABLE_WITH_RISK)]
+    usable = [r for r in routes if r.status is available or r.status is with_risk]
     # the least burdensome route the rules make available, its risks stated (routes without
     # a declared burden come last); then the strongest support, the mildest risk
     candidates = sorted((r for r in usable if r.compatible),
-                        key=lambda r: (r.burden or 99, -r.score, worst(r), r.id))
+                        key=lambda r: (r.burden or 99, -r.score, worst[r.id], r.id))
     recommended = candidates[0].id if candidates else None
     note = ""
     if form is not None and recommended is None:
         note = ("No route the rules make available can serve the recommended form"
                 + (f" ({', '.join(r.id for r in usable)} would serve other forms)."
                    if usable else "; the available routes are still undetermined."))
-    order = list(RouteStatus)
-    routes.sort(key=lambda r: (r.id != recommended, order.index(r.status), -r.score, r.id))
-    return ProcurementAdvice(None, recommended, tuple(routes), note)
+    routes.sort(key=lambda r: (r.id != recommended, _ROUTE_ORDER[r.status], -r.score, r.id))
+    return ProcurementAdvice(regime, recommended, tuple(routes), note)
 
 
 def standing(pack: Pack, evaluation: Evaluation) -> Standing:
     """Rank the forms and assess the routes from the rules that fired."""
-    fired = [r for r in pack.rules if r.id in evaluation.fired]
+    index = pack_index(pack)
+    position = index.position
+    at = sorted(position[r] for r in evaluation.fired)
+    fired = [index.rules[i] for i in at]
+    effects = [index.effects[i] for i in at]
     as_of = evaluation.view.get("as_of")
     start = pack.coverage_start
     covered = not (isinstance(as_of, dt.date) and start is not None and as_of < start)
     status, ranking, tie_break = _rank_forms(pack, fired, covered)
     recommended = ranking[0].id if status is Status.RECOMMENDED else (
         tie_break.chosen if tie_break is not None else None)
-    risks = _risks(fired)
-    steps = _steps(fired)
-    procurement = _routes(pack, fired, recommended, risks, steps)
+    risks = _risks(effects)
+    steps = _steps(effects)
     regime = evaluation.derived.get("regime")
-    if isinstance(regime, str):
-        procurement = attrs.evolve(procurement, regime=regime)
+    procurement = _routes(index, effects, recommended, risks, steps,
+                          regime if isinstance(regime, str) else None)
     return Standing(status, recommended, ranking, risks, steps, procurement,
                     tuple(r.id for r in fired),
                     {k: json_value(v) for k, v in sorted(evaluation.derived.items())},
@@ -330,15 +315,15 @@ def standing(pack: Pack, evaluation: Evaluation) -> Standing:
 def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
            formselect_version: str, notes: Sequence[str] = ()) -> Advice:
     """Build the Advice for a case from the rules that fired."""
+    index = pack_index(pack)
     result = standing(pack, evaluation)
     procurement = result.procurement
     view = evaluation.view
-    outcomes = _outcomes(pack, evaluation, as_of)
-    by_rule = {r.id: o for r, o in zip(pack.rules, outcomes, strict=True)}
-    unknown = sorted({fact for (_, _, _, reads), outcome in zip(_rule_facts(pack), outcomes,
-                                                                 strict=True)
-                      if outcome is Outcome.UNKNOWN
-                      for fact, key in reads if key not in view})
+    outcomes, unknown_rules = _outcomes(pack, index, evaluation, as_of)
+    unknowns = Unknowns(index, outcomes, view)
+    case_reads = index.case_reads
+    unknown = sorted({fact for i in unknown_rules for fact, key in case_reads[i]
+                      if key not in view})
     all_notes = list(notes)
     if result.status is Status.OUT_OF_COVERAGE and pack.coverage_start is not None:
         all_notes.append(
@@ -347,11 +332,11 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
             "take advice on the law in force at the time.")
     if result.recommended is not None:
         procurement = attrs.evolve(procurement, conditional=route_conditions(
-            pack, by_rule, view, procurement))
+            index, unknowns, procurement))
     tie_break = result.tie_break
     if tie_break is not None:
         tie_break = attrs.evolve(tie_break, question=separating_question(
-            pack, by_rule, view, tie_break.tied))
+            index, unknowns, tie_break.tied))
     if procurement.note:
         all_notes.append(procurement.note)
     for fact, rule_ids in evaluation.conflicts:
@@ -360,10 +345,9 @@ def decide(pack: Pack, case: Case, as_of: dt.date, evaluation: Evaluation, *,
     return Advice(
         case=case, as_of=as_of, status=result.status, recommended=result.recommended,
         ranking=result.ranking, risks=result.risks, steps=result.steps,
-        procurement=procurement, certainty=assess_certainty(pack, by_rule, view, result),
-        confidence=assess_confidence(pack, by_rule, view, result), tie_break=tie_break,
-        derived={k: json_value(v) for k, v in sorted(evaluation.derived.items())},
-        unknown_facts=tuple(unknown), notes=tuple(all_notes),
+        procurement=procurement, certainty=assess_certainty(index, unknowns, result),
+        confidence=assess_confidence(index, unknowns, result), tie_break=tie_break,
+        derived=result.derived, unknown_facts=tuple(unknown), notes=tuple(all_notes),
         trace=Trace(pack, view, outcomes, lambda rule: _conclusion(pack, rule), _shown),
         rules_version=f"{pack.name}@{pack.version}#{pack.digest}",
         formselect_version=formselect_version, engine=evaluation.engine, pack=pack)

@@ -4,7 +4,7 @@ wherever durable_rules does not import), bulk work, and each rule's outcome in t
 Each stratum becomes one generated function that returns the rules whose condition is
 *definitely true* on a fact view (Kleene's strong logic: a comparison on an unknown fact is
 unknown, and only definitely true conditions fire), and the whole pack one more that returns
-the rules whose condition is definitely false. The source is generated from the parsed
+the rules in force whose condition is definitely false. The source is generated from the parsed
 conditions only: every fact name and every compared value enters it as a generated name
 (``_v12``) bound to the value itself, so the source holds no text from a rule file at all —
 only those names, rule positions, operators and keywords (the tests check its grammar).
@@ -107,8 +107,9 @@ class Program:
         exec(code, namespace)
         self.strata: tuple[LayerFn, ...] = tuple(namespace[f"stratum_{k}"]
                                                  for k in range(strata))
-        self.definitely_false: Callable[[Mapping[str, object]], list[int]] = \
-            namespace["definitely_false"]
+        # (quantised view, as_of) -> indexes of the rules in force whose condition is
+        # definitely false, in no particular order
+        self.definitely_false: LayerFn = namespace["definitely_false"]
 
 
 def _generate(rules: Sequence[Any], strata: int) -> tuple[str, dict[str, object]]:
@@ -116,30 +117,28 @@ def _generate(rules: Sequence[Any], strata: int) -> tuple[str, dict[str, object]
     source = _Source()
     lines = source.lines
     index = {id(r): i for i, r in enumerate(rules)}
-    for stratum in range(strata):
-        lines += [f"def stratum_{stratum}(view, day):", "    g = view.get", "    out = []",
-                  "    add = out.append"]
+
+    def function(name: str, members: Sequence[Any], negate: bool) -> None:
+        lines.extend([f"def {name}(view, day):", "    g = view.get", "    out = []",
+                      "    add = out.append"])
         # rules in force over the same days share one test of the day, so a rule out of
         # force costs nothing
         windows: dict[tuple[Any, Any], list[Any]] = {}
-        for rule in rules:
-            if rule.stratum == stratum:
-                windows.setdefault((rule.valid_from, rule.valid_until), []).append(rule)
-        for (valid_from, valid_until), members in windows.items():
+        for rule in members:
+            windows.setdefault((rule.valid_from, rule.valid_until), []).append(rule)
+        for (valid_from, valid_until), found in windows.items():
             valid = f"{source.value(valid_from)} <= day"
             if valid_until is not None:
                 valid += f" <= {source.value(valid_until)}"
             lines.append(f"    if {valid}:")
-            for rule in members:
-                lines.append(f"        if {source.true(rule.condition)}:")
+            for rule in found:
+                lines.append(f"        if {source.true(rule.condition, negate)}:")
                 lines.append(f"            add({index[id(rule)]})")
         lines.append("    return out")
-    lines += ["def definitely_false(view):", "    g = view.get", "    out = []",
-              "    add = out.append"]
-    for i, rule in enumerate(rules):
-        lines.append(f"    if {source.true(rule.condition, negate=True)}:")
-        lines.append(f"        add({i})")
-    lines.append("    return out")
+
+    for stratum in range(strata):
+        function(f"stratum_{stratum}", [r for r in rules if r.stratum == stratum], False)
+    function("definitely_false", rules, True)
     return "\n".join(lines), source.values
 
 

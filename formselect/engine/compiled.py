@@ -22,7 +22,10 @@ def fire(pack: Pack, view: Mapping[str, object], as_of: dt.date) -> list[str]:
     for stratum in pack.program.strata:
         now = [rules[i] for i in stratum(current, as_of)]
         fired += [r.id for r in now]
-        values, _ = merge_derivations(r for r in now if r.derive)
+        deriving = [r for r in now if r.derive]
+        if not deriving:  # most strata of most cases derive nothing
+            continue
+        values, _ = merge_derivations(deriving)
         for name, value in values.items():
             if name not in current:  # a fact derived in a lower stratum keeps its value
                 current[name] = quantise(value)

@@ -8,6 +8,7 @@ Unknown facts are simply absent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from enum import Enum
 
@@ -93,16 +94,39 @@ def cpv_entries(lists: Iterable[CpvList], case: Case, as_of: dt.date) -> dict[st
     return entries
 
 
+# values the view holds as they are (an enumeration's member is a str, but not of type str)
+_PLAIN_TYPES = frozenset({bool, int, float, str})
+
+# per case section, in vocabulary order: (field, fact name, the key of its years before
+# as_of for a date, else None)
+_Plan = tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...]
+
+
+@functools.cache
+def _plan() -> _Plan:
+    runs: list[tuple[str, list[tuple[str, str, str | None]]]] = []
+    for name, spec in case_facts().items():
+        section, _, field = name.partition(".")
+        if not runs or runs[-1][0] != section:
+            runs.append((section, []))
+        runs[-1][1].append((field, name, years_since_key(name)
+                            if spec.kind is FactKind.DATE else None))
+    return tuple((section, tuple(fields)) for section, fields in runs)
+
+
 def case_view(case: Case, as_of: dt.date,
               cpv_lists: Iterable[CpvList] = ()) -> dict[str, object]:
     """Fact name -> plain value (enums as strings); unknown facts are absent. With the
     pack's CPV lists, the view also says how the case's codes stand against each."""
     view: dict[str, object] = {"as_of": as_of, **cpv_entries(cpv_lists, case, as_of)}
-    for name, spec in case_facts().items():
-        value = case.get(name)
-        if value is None:
-            continue
-        view[name] = _plain(value)
-        if spec.kind is FactKind.DATE:
-            view[years_since_key(name)] = years_between(value, as_of)  # type: ignore[arg-type]
+    plain_types = _PLAIN_TYPES
+    for section, fields in _plan():
+        facts = getattr(case, section)
+        for field, name, years_key in fields:
+            value = getattr(facts, field)
+            if value is None:
+                continue
+            view[name] = value if type(value) in plain_types else _plain(value)
+            if years_key is not None:
+                view[years_key] = years_between(value, as_of)
     return view

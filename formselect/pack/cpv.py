@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 __all__ = ["CODE_PATTERN", "FACT_PREFIX", "Standing", "code_standing", "codes_standing",
-           "digits", "list_fact", "list_values"]
+           "digits", "list_fact", "list_values", "subtrees"]
 
 CODE_PATTERN = re.compile(r"[0-9]{8}(-[0-9])?")  # used with fullmatch: ASCII digits only
 FACT_PREFIX = "cpv_"
@@ -58,24 +58,36 @@ def _subtree(code: str) -> str:
     return stem if len(stem) >= 2 else code[:2]
 
 
+def subtrees(codes: Iterable[str], ranges: Sequence[tuple[str, str]]) -> frozenset[str]:
+    """The digits that every code below a listed code, or below the end of a range,
+    starts with (see :func:`_subtree`)."""
+    return frozenset(_subtree(a) for a in (*codes, *(high for _, high in ranges)))
+
+
 def code_standing(code: str, codes: frozenset[str],
-                  ranges: Sequence[tuple[str, str]]) -> bool | None:
+                  ranges: Sequence[tuple[str, str]],
+                  below: frozenset[str] | None = None) -> bool | None:
     """True when ``code`` is on the list, False when it certainly is not, None when it lies
-    below a listed code (or below the end of a range) without being listed itself."""
+    below a listed code (or below the end of a range) without being listed itself.
+    ``below``: :func:`subtrees` of the list, when already worked out."""
     value = digits(code)
     if value in codes or any(low <= value <= high for low, high in ranges):
         return True
-    ancestors = [*codes, *(high for _, high in ranges)]
-    if any(value.startswith(_subtree(a)) for a in ancestors):
+    if below is None:
+        below = subtrees(codes, ranges)
+    # a code starts with a subtree's digits exactly when its first that many digits are them
+    if any(value[:n] in below for n in range(len(value) + 1)):
         return None
     return False
 
 
 def codes_standing(case_codes: Iterable[str], codes: frozenset[str],
-                   ranges: Sequence[tuple[str, str]], complete: bool) -> Standing | None:
+                   ranges: Sequence[tuple[str, str]], complete: bool,
+                   below: frozenset[str] | None = None) -> Standing | None:
     """How a case's codes stand against a list, or None when they do not settle it (no
-    codes, an uncertain code, or an incomplete list that does not name every code)."""
-    found = [code_standing(c, codes, ranges) for c in case_codes]
+    codes, an uncertain code, or an incomplete list that does not name every code).
+    ``below``: :func:`subtrees` of the list, when already worked out."""
+    found = [code_standing(c, codes, ranges, below) for c in case_codes]
     if not found or None in found:
         return None
     if all(found):

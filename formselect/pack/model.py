@@ -17,7 +17,7 @@ from formselect.conditions.kleene import Compiled, compiled
 from formselect.conditions.syntax import Condition, Literal, atoms, facts_read
 from formselect.errors import unknown_name
 
-from .cpv import Standing, codes_standing, list_fact, list_values
+from .cpv import Standing, codes_standing, list_fact, list_values, subtrees
 
 __all__ = ["CpvList", "DerivedFact", "Option", "Pack", "Prior", "Property", "PropertyValue",
            "Reference", "Risk", "Rule", "Severity", "Step", "WeightChange", "merge_derivations"]
@@ -170,7 +170,12 @@ class CpvList:
 
     def standing(self, case_codes: tuple[str, ...]) -> Standing | None:
         """How the case's codes stand against the list, or None when they do not settle it."""
-        return codes_standing(case_codes, self.codes, self.ranges, self.complete)
+        return codes_standing(case_codes, self.codes, self.ranges, self.complete,
+                              self._subtrees)
+
+    @functools.cached_property
+    def _subtrees(self) -> frozenset[str]:
+        return subtrees(self.codes, self.ranges)  # once per list, not per code
 
     def spec(self) -> FactSpec:
         """The fact spec the condition checker uses: an enumeration given by the view."""

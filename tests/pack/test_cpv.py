@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from formselect.case.enums import ServiceCategory
 from formselect.case.io import case_from_dict
 from formselect.engine import evaluate
-from formselect.pack.cpv import Standing, code_standing, codes_standing, digits
+from formselect.pack.cpv import Standing, code_standing, codes_standing, digits, subtrees
 from formselect.pack.model import Pack
 from tests.conftest import AVAILABLE_BACKENDS
 
@@ -89,6 +89,31 @@ def test_standing_follows_each_code(lst: Any, extra: str, complete: bool) -> Non
         assert result is None
     else:
         assert result is (Standing.SOME if any(found) else Standing.NONE)
+
+
+@given(cpv_lists(), st.data(), st.booleans())
+def test_a_lists_subtrees_worked_out_once_decide_as_the_prefixes_do(
+        lst: Any, data: st.DataObject, complete: bool) -> None:
+    """A code lies below the list exactly when it starts with the digits of a subtree (a
+    listed code or a range's end, trailing zeros dropped); the subtrees worked out once per
+    list give the same standing as working them out for each code."""
+    codes, ranges = lst
+    ends = sorted({*codes, *(high for _, high in ranges)})
+    near = st.tuples(st.sampled_from(ends), st.integers(0, 6), eight).map(
+        lambda t: t[0][:t[1] + 2] + t[2][t[1] + 2:])  # a listed code's first digits, then any
+    case_codes = data.draw(st.lists(st.one_of(eight, near).map(_check), min_size=1,
+                                    max_size=4))
+    below = subtrees(codes, ranges)
+
+    for code in case_codes:
+        value = digits(code)
+        on = value in codes or any(low <= value <= high for low, high in ranges)
+        under = any(value.startswith(a.rstrip("0") if len(a.rstrip("0")) >= 2 else a[:2])
+                    for a in ends)
+        assert (True if on else None if under else False) \
+            == code_standing(code, codes, ranges, below) == code_standing(code, codes, ranges)
+    assert codes_standing(case_codes, codes, ranges, complete, below) \
+        == codes_standing(case_codes, codes, ranges, complete)
 
 
 def test_a_subdivision_of_a_listed_code_is_uncertain() -> None:
