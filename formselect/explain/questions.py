@@ -72,7 +72,7 @@ def _unknowns(pack: Pack, as_of: dt.date, evaluation: Evaluation) -> dict[str, l
     """Each unknown case fact read by a rule in force that is neither fired nor definitely
     false, with those rules, in pack order."""
     plan = plan_for(pack)
-    false = set(pack.program.definitely_false(quantised(evaluation.view)))
+    false = set(pack.program.definitely_false(quantised(evaluation.view), as_of))
     fired = evaluation.fired
     ids = plan.ids
     reads = plan.case_facts
