@@ -19,7 +19,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["CACHE_DIR", "PACKAGE_DIR", "metadata_version", "write_atomically"]
+__all__ = ["CACHE_DIR", "PACKAGE_DIR", "can_keep", "keep_in_cache", "metadata_version",
+           "write_atomically"]
 
 # the package's own folder, as importlib.resources.files("formselect") gives it for a package
 # on the file system (the folder of the loader's path, not resolved)
@@ -80,3 +81,24 @@ def write_atomically(path: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def can_keep(path: Path) -> bool:
+    """Whether this process may write ``path``'s cache folder (or create it in its parent):
+    asked before making what would be stored when that costs something."""
+    folder = path.parent
+    return os.access(folder if folder.is_dir() else folder.parent, os.W_OK)
+
+
+def keep_in_cache(path: Path, data: bytes) -> bool:
+    """Store ``data`` at ``path`` in a cache folder, best effort: only where this process may
+    write the folder (or create it in its parent), atomically, and never failing the caller.
+    Whether it was stored."""
+    if not can_keep(path):
+        return False
+    try:
+        path.parent.mkdir(exist_ok=True)
+        write_atomically(path, data)
+    except OSError:  # read-only after all, a full disk, a folder removed meanwhile
+        return False
+    return True

@@ -73,7 +73,7 @@ from formselect.conditions.syntax import All, Any_, Compare, Condition, Not
 from formselect.engine.spans import Span, validity_spans
 from formselect.engine.watchdog import probe, watchdog_seconds
 from formselect.errors import EngineError, Problem
-from formselect.installation import CACHE_DIR, write_atomically
+from formselect.installation import CACHE_DIR, keep_in_cache
 from formselect.pack.cache import code_key
 from formselect.pack.model import Pack, Rule
 
@@ -654,11 +654,9 @@ def _ruleset_key(pack: Pack, span: Span) -> str:
 def _keep_ruleset(record: Path, made: _Made) -> None:
     """Keep a ruleset (best effort, only where the cache folder is writable), and at most
     ``MAX_KEPT_RULESETS`` of them: packs written by advisers come and go."""
-    if not os.access(CACHE_DIR if CACHE_DIR.is_dir() else CACHE_DIR.parent, os.W_OK):
+    if not keep_in_cache(record, json.dumps(made.data()).encode()):
         return
-    with contextlib.suppress(OSError):
-        CACHE_DIR.mkdir(exist_ok=True)
-        write_atomically(record, json.dumps(made.data()).encode())
+    with contextlib.suppress(OSError):  # another process may be removing the same files
         kept = sorted(CACHE_DIR.glob("ruleset-*.json"), key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-MAX_KEPT_RULESETS]:
             old.unlink(missing_ok=True)
@@ -696,12 +694,8 @@ def _remember_probed(definition: str, seconds: float, taken: float) -> None:
     if seconds <= 0:
         return
     record = _probe_record(definition)
-    if record.exists() or not os.access(CACHE_DIR if CACHE_DIR.is_dir() else CACHE_DIR.parent,
-                                        os.W_OK):
-        return
-    with contextlib.suppress(OSError):
-        CACHE_DIR.mkdir(exist_ok=True)
-        write_atomically(record, f"{taken:.6f}".encode())
+    if not record.exists():
+        keep_in_cache(record, f"{taken:.6f}".encode())
 
 
 MAX_COMPILED = 16  # rulesets kept in the engine (2-4 MB each for the built-in pack's spans)

@@ -20,14 +20,13 @@ import contextlib
 import functools
 import hashlib
 import importlib
-import os
 import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
 from formselect.conditions.compiled import Program
-from formselect.installation import CACHE_DIR, write_atomically
+from formselect.installation import CACHE_DIR, can_keep, keep_in_cache
 
 from .model import Pack
 
@@ -99,10 +98,8 @@ def _read(entry: Path) -> Pack | None:
 
 def _write(entry: Path, pack: Pack) -> None:
     """Store the pack, atomically; any failure (read-only, full disk) leaves no entry."""
-    if not os.access(entry.parent if entry.parent.is_dir() else entry.parent.parent,
-                     os.W_OK):
+    if not can_keep(entry):  # a read-only installation: not even the pickling
         return
-    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        entry.parent.mkdir(exist_ok=True)
+    with contextlib.suppress(pickle.PicklingError, TypeError, AttributeError):
         data: Any = (pack, pack.program.parts)
-        write_atomically(entry, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        keep_in_cache(entry, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

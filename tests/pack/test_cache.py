@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from formselect import installation
 from formselect.case.model import Case, Service
 from formselect.engine import Backend, evaluate
-from formselect.pack import cache
 from formselect.pack.cache import cached_pack, source_key
 from formselect.pack.load import load_pack
 from tests.conftest import BUILTIN_RULES, MINI_PACK
@@ -59,7 +59,7 @@ def test_a_read_only_installation_has_no_cache(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Where this process may not write (a system-wide install read by another user), no
     entry is made and nothing fails; a write that fails half-way leaves nothing either."""
-    monkeypatch.setattr(cache.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(installation.os, "access", lambda path, mode: False)
 
     assert load_pack(MINI_PACK) == cached_pack(MINI_PACK, "1.0", tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
@@ -70,7 +70,7 @@ def test_a_read_only_installation_has_no_cache(tmp_path: Path,
         raise OSError(28, "No space left on device")
 
     # the entry is written to a temporary file, then renamed: fail at the rename
-    monkeypatch.setattr(cache.os, "replace", full_disk)
+    monkeypatch.setattr(installation.os, "replace", full_disk)
     assert load_pack(MINI_PACK) == cached_pack(MINI_PACK, "1.0", tmp_path / "cache")
     assert [] == list((tmp_path / "cache").iterdir())
 
