@@ -28,6 +28,7 @@ from formselect.conditions.syntax import Literal
 from formselect.engine import Backend, Evaluation
 from formselect.engine.view import value_entries
 from formselect.pack.model import Pack
+from formselect.pack_index import pack_index
 
 __all__ = ["Answer", "Plan", "Trials", "plan_for"]
 
@@ -56,7 +57,6 @@ class Plan:
         self.index = {r.id: i for i, r in enumerate(rules)}
         self.stratum = tuple(r.stratum for r in rules)
         self.strata = pack.strata
-        self.windows = tuple((r.valid_from, r.valid_until) for r in rules)
         # the case facts each rule reads, in the order the rule reads them
         self.case_facts = tuple(tuple(f for f in r.facts if "." in f) for r in rules)
         readers: dict[str, list[int]] = {}
@@ -80,7 +80,6 @@ class Plan:
         cuts.update(r.valid_until + dt.timedelta(days=1) for r in rules
                     if r.valid_until is not None and r.valid_until < dt.date.max)
         self.cuts = tuple(sorted(cuts))
-        self._in_force: dict[int, tuple[int, ...]] = {}
         self._readers_in: dict[tuple[str, int], tuple[tuple[int, dict[int, TestFn]], ...]] = {}
 
     def tests(self, indexes: Sequence[int]) -> list[TestFn]:
@@ -98,13 +97,9 @@ class Plan:
         return bisect.bisect_right(self.cuts, day)
 
     def in_force(self, period: int) -> tuple[int, ...]:
-        """The rules in force in a period, in pack order."""
-        found = self._in_force.get(period)
-        if found is None:
-            day = self.cuts[period - 1] if period else dt.date.min  # a day of the period
-            found = self._in_force[period] = tuple(
-                i for i, window in enumerate(self.windows) if _in_force(day, *window))
-        return found
+        """The rules in force in a period, in pack order (the pack's index keeps them)."""
+        day = self.cuts[period - 1] if period else dt.date.min  # a day of the period
+        return pack_index(self.pack).in_force_on(day)[1]
 
     def readers_in(self, key: str, period: int) -> tuple[tuple[int, dict[int, TestFn]], ...]:
         """The rules in force in a period that read a view key, with their conditions,
@@ -137,10 +132,6 @@ class Plan:
                 found_list.append(Answer(answer, value, valid, entries))
             found = self._answers[fact] = tuple(found_list)
         return found
-
-
-def _in_force(day: dt.date, valid_from: dt.date, valid_until: dt.date | None) -> bool:
-    return valid_from <= day and (valid_until is None or day <= valid_until)
 
 
 def _quantised(entries: Mapping[str, object]) -> dict[str, object]:
