@@ -46,7 +46,8 @@ def write_pack(folder: Path, rules: str) -> Pack:
     return load_pack(folder)
 
 
-def rule_toml(rule_id: str, when: str, effect: str = "favour = { alpha = 1 }") -> str:
+def rule_toml(rule_id: str, when: str, effect: str = "favour = { alpha = 1 }",
+              validity: str = "valid_from = 2000-01-01") -> str:
     """One [[rule]] table with boilerplate fields."""
     return f"""
 [[rule]]
@@ -55,7 +56,7 @@ title = "Test rule {rule_id}"
 when = '{when}'
 {effect}
 explanation = "Test."
-valid_from = 2000-01-01
+{validity}
 references = [{{ instrument = "Test guide", provision = "p", url = "https://example.org/" }}]
 """
 

@@ -15,6 +15,7 @@ from formselect.engine.spans import MAX_SPANS, Span, validity_spans
 from formselect.pack.load import load_pack
 from formselect.pack.model import Pack
 from tests.conftest import requires_durable
+from tests.engine.test_backends import rule_toml
 
 FOREVER = "valid_from = 2000-01-01"
 
@@ -29,16 +30,7 @@ def write_pack(folder: Path, *rules: tuple[str, str, str, str]) -> Pack:
     text = '[[form]]\nid = "alpha"\nname = "Alpha"\n\n[[form]]\nid = "beta"\nname = "Beta"\n'
     text += '\n[[fact]]\nname = "flag"\nkind = "bool"\n'
     for rule_id, when, effect, validity in rules:
-        text += f"""
-[[rule]]
-id = "{rule_id}"
-title = "Test rule {rule_id}"
-when = '{when}'
-{effect}
-explanation = "Test."
-{validity}
-references = [{{ instrument = "Test guide", provision = "p", url = "https://example.org/" }}]
-"""
+        text += rule_toml(rule_id, when, effect, validity)
     (folder / "rules.toml").write_text(text, encoding="utf-8")
     return load_pack(folder)
 
